@@ -1,0 +1,207 @@
+"""Settings from the environment (12-factor).
+
+Every setting has a documented default that works for a local run; production mode
+(``BAZAAR_ENV=production``) refuses to start with a default secret or with debug on.
+A bad value stops the process with one line naming the setting (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - the value production refuses
+
+DOMAINS: tuple[str, ...] = (
+    "auth",
+    "listings",
+    "messaging",
+    "offers",
+    "payments",
+    "disputes",
+    "verification",
+    "shipping",
+    "pricing",
+    "fraud",
+    "notifications",
+)
+# Schemas that are not domains: Flask-AppBuilder's staff tables and the platform's own (outbox, audit...).
+PLATFORM_SCHEMAS: tuple[str, ...] = ("admin", "platform")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    doc: str
+    cast: str = "str"  # str | int | bool | float | list
+
+
+# The one list of settings: .env.example and the docs are generated from it (``bazaar config``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("BAZAAR_ENV", "development", "development | test | production"),
+    Setting("DEBUG", False, "Flask debug mode; refused in production", "bool"),
+    Setting("SECRET_KEY", DEFAULT_SECRET, "Flask session/CSRF secret; must be set in production"),
+    Setting("DATABASE_URL", "", "postgresql+psycopg:// URL; empty = embedded PostgreSQL under ./var (run only)"),
+    Setting("DATABASE_POOL_SIZE", 10, "SQLAlchemy pool size per process", "int"),
+    Setting("REDIS_URL", "", "redis:// URL; empty = embedded Redis under ./var (run only)"),
+    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Base URL printed and used in links (emails, webhooks)"),
+    Setting("LOG_LEVEL", "INFO", "Python log level"),
+    Setting("LOG_JSON", True, "Structured JSON logs (false = plain text for a terminal)", "bool"),
+    Setting("JWT_ALGORITHM", "HS256", "HS256 | RS256"),
+    Setting("JWT_SECRET", "", "HS256 signing key; defaults to SECRET_KEY"),
+    Setting("JWT_PRIVATE_KEY", "", "RS256 PEM private key (issuer only)"),
+    Setting("JWT_PUBLIC_KEYS", "", "RS256 verification keys as kid=path-to-pem pairs, comma separated"),
+    Setting("JWT_KID", "k1", "Key id written into issued tokens (rotation)"),
+    Setting("JWT_PREVIOUS_SECRETS", "", "HS256 retired keys still accepted, as kid=secret pairs"),
+    Setting("JWT_ISSUER", "bazaar", "iss claim"),
+    Setting("JWT_AUDIENCE", "bazaar-api", "aud claim"),
+    Setting("JWT_ACCESS_TTL_SECONDS", 900, "Access token lifetime", "int"),
+    Setting("JWT_REFRESH_TTL_SECONDS", 2592000, "Refresh token lifetime", "int"),
+    Setting("RATELIMIT_DEFAULT", "300/minute", "Default limit per client (IP or user)"),
+    Setting("RATELIMIT_ENABLED", True, "Turn rate limiting off (never in production)", "bool"),
+    Setting("MAX_CONTENT_LENGTH", 52428800, "Largest request body in bytes (bulk import: 50 MB)", "int"),
+    Setting("CORS_ORIGINS", "", "Comma separated origins allowed for browser clients"),
+    Setting("PAYMENTS_PROVIDER", "sandbox", "sandbox | stripe"),
+    Setting("STRIPE_API_KEY", "", "Stripe secret key (provider=stripe)"),
+    Setting("STRIPE_WEBHOOK_SECRET", "", "Stripe webhook signing secret"),
+    Setting("STRIPE_API_BASE", "", "Override the Stripe API address (localstripe in tests)"),
+    Setting("SMTP_HOST", "127.0.0.1", "SMTP server for email notifications"),
+    Setting("SMTP_PORT", 1025, "SMTP port", "int"),
+    Setting("SMTP_USER", "", "SMTP user (empty = no AUTH)"),
+    Setting("SMTP_PASSWORD", "", "SMTP password"),
+    Setting("SMTP_STARTTLS", False, "Use STARTTLS", "bool"),
+    Setting("MAIL_FROM", "Bazaar <no-reply@bazaar.local>", "From address of outgoing mail"),
+    Setting("SMS_PROVIDER", "log", "log | twilio"),
+    Setting("PUSH_PROVIDER", "log", "log | fcm"),
+    Setting("WEBHOOKS_ALLOW_PRIVATE", False, "Allow integrator webhooks to private/loopback hosts (tests)", "bool"),
+    Setting("ADMIN_EMAIL", "staff@bazaar.local", "Demo staff login created by the seeds"),
+    Setting("ADMIN_PASSWORD", "bazaar-staff", "Demo staff password created by the seeds; refused in production"),
+    Setting("SOCKETIO_MESSAGE_QUEUE", "", "redis:// URL for cross-process Socket.IO; defaults to REDIS_URL"),
+    Setting("WORKER_QUEUES", "events,notifications,imports,payouts,default", "Queues a worker listens on", "list"),
+)
+
+
+def _cast(setting: Setting, raw: str) -> Any:
+    if setting.cast == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{setting.name}: expected an integer, got {raw!r}") from None
+    if setting.cast == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{setting.name}: expected true/false, got {raw!r}")
+    if setting.cast == "list":
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+class Config:
+    """Flask config built from an environment mapping (``os.environ`` by default)."""
+
+    TESTING = False
+    JSON_SORT_KEYS = False
+    # Flask-AppBuilder: staff admin, its tables created by migrations, never at start.
+    APP_NAME = "Bazaar admin"
+    AUTH_TYPE = 1  # AUTH_DB
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = False
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = False
+    FAB_ROLES_MAPPING: dict[int, str] = {}
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    # flask-smorest / OpenAPI
+    API_TITLE = "Bazaar API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/static/"  # served locally: no CDN on a closed network
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None, **overrides: Any) -> None:
+        env = os.environ if environ is None else environ
+        for setting in SETTINGS:
+            raw = env.get(setting.name)
+            value = setting.default if raw is None else _cast(setting, raw)
+            setattr(self, setting.name, value)
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        self._derive()
+        self.validate()
+
+    def _derive(self) -> None:
+        self.TESTING = self.BAZAAR_ENV == "test" or self.TESTING
+        self.JWT_SECRET = self.JWT_SECRET or self.SECRET_KEY
+        self.SOCKETIO_MESSAGE_QUEUE = self.SOCKETIO_MESSAGE_QUEUE or self.REDIS_URL
+        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_size": self.DATABASE_POOL_SIZE,
+            "pool_pre_ping": True,
+            # FAB's tables declare no schema: they live in `admin`, and `public` stays empty.
+            "connect_args": {"options": "-c search_path=admin -c timezone=UTC"},
+        }
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # FAB builds its own Limiter from these too: a Redis outage must not take any page down.
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.WTF_CSRF_ENABLED = not self.TESTING
+
+    def validate(self) -> None:
+        if self.BAZAAR_ENV not in {"development", "test", "production"}:
+            raise ConfigError(f"BAZAAR_ENV: expected development|test|production, got {self.BAZAAR_ENV!r}")
+        if not self.DATABASE_URL:
+            raise ConfigError("DATABASE_URL: not set (the run command starts an embedded PostgreSQL for you)")
+        if not self.DATABASE_URL.startswith("postgresql+psycopg://"):
+            raise ConfigError("DATABASE_URL: must start with postgresql+psycopg:// (psycopg 3)")
+        if not self.REDIS_URL:
+            raise ConfigError("REDIS_URL: not set (the run command starts an embedded Redis for you)")
+        if not self.REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL: must be a redis://, rediss:// or unix:// URL")
+        if self.JWT_ALGORITHM not in {"HS256", "RS256"}:
+            raise ConfigError(f"JWT_ALGORITHM: expected HS256 or RS256, got {self.JWT_ALGORITHM!r}")
+        if self.JWT_ALGORITHM == "RS256" and not self.JWT_PUBLIC_KEYS:
+            raise ConfigError("JWT_PUBLIC_KEYS: required when JWT_ALGORITHM=RS256")
+        if self.PAYMENTS_PROVIDER not in {"sandbox", "stripe"}:
+            raise ConfigError(f"PAYMENTS_PROVIDER: expected sandbox or stripe, got {self.PAYMENTS_PROVIDER!r}")
+        if self.PAYMENTS_PROVIDER == "stripe" and not self.STRIPE_API_KEY:
+            raise ConfigError("STRIPE_API_KEY: required when PAYMENTS_PROVIDER=stripe")
+        if self.BAZAAR_ENV == "production":
+            if self.SECRET_KEY == DEFAULT_SECRET or len(self.SECRET_KEY) < 32:
+                raise ConfigError("SECRET_KEY: production needs a random secret of 32+ characters")
+            if self.DEBUG:
+                raise ConfigError("DEBUG: must be off in production")
+            if self.ADMIN_PASSWORD == "bazaar-staff":  # noqa: S105
+                raise ConfigError("ADMIN_PASSWORD: the demo password is refused in production")
+            if not self.RATELIMIT_ENABLED:
+                raise ConfigError("RATELIMIT_ENABLED: must be on in production")
+
+    def as_dict(self) -> dict[str, Any]:
+        names = {n for n in dir(self) if n.isupper()}
+        return {name: getattr(self, name) for name in names}
+
+
+def env_example() -> str:
+    """The text of .env.example, generated from SETTINGS so the two never drift."""
+    lines = ["# Bazaar settings (generated by `bazaar config example`). Defaults shown.", ""]
+    for s in SETTINGS:
+        default = ",".join(s.default) if isinstance(s.default, list) else s.default
+        if isinstance(default, bool):
+            default = str(default).lower()
+        lines.append(f"# {s.doc}")
+        lines.append(f"{s.name}={default}")
+        lines.append("")
+    return "\n".join(lines)
