@@ -49,6 +49,8 @@ def db_revision(branch: str, message: str) -> None:
 
     from app.migrate import MIGRATIONS, alembic_config
 
+    versions = MIGRATIONS / "versions" / branch
+    number = 1 + max((int(f.name.split("_")[1]) for f in versions.glob(f"{branch}_[0-9]*_*.py")), default=0)
     cfg = alembic_config(current_app.config["DATABASE_URL"])
     cfg.attributes["only_schema"] = branch
     cfg.attributes["autogenerate"] = True
@@ -57,7 +59,8 @@ def db_revision(branch: str, message: str) -> None:
         message=message,
         autogenerate=True,
         head=f"{branch}@head",
-        version_path=str(MIGRATIONS / "versions" / branch),
+        version_path=str(versions),
+        rev_id=f"{branch}_{number:04d}",
     )
     click.echo(f"wrote {script.path}" if script else "no changes detected")
 

@@ -23,6 +23,7 @@ def alembic_config(database_url: str | None = None) -> AlembicConfig:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("version_locations", " ".join(str(MIGRATIONS / "versions" / branch) for branch in BRANCHES))
     cfg.set_main_option("path_separator", "space")
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     if database_url:
         cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
