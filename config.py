@@ -135,6 +135,8 @@ class Config:
         env = os.environ if environ is None else environ
         for setting in SETTINGS:
             raw = env.get(setting.name)
+            if raw is None:
+                raw = setting.default if setting.cast == "list" else None
             value = setting.default if raw is None else _cast(setting, raw)
             setattr(self, setting.name, value)
         for key, value in overrides.items():

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_appbuilder.security.manager import BaseSecurityManager
 
 
 def sync_permissions() -> None:
-    """Create a permission for every registered view and the roles (Admin, Public, TrustSafety)."""
+    """Create the roles (Admin, Public, TrustSafety) and a permission for every registered view.
+
+    TrustSafety is a FAB "builtin" role: its rights are the regexes of FAB_ROLES, checked at request
+    time, so the role row needs no permission rows (FAB's own create_db would store the regexes as
+    permission names, which overflow their columns).
+    """
     appbuilder = current_app.appbuilder
-    appbuilder.add_permissions(update_perms=True)
-    BaseSecurityManager.create_db(appbuilder.sm)
-    appbuilder.session.commit()
+    sm = appbuilder.sm
+    for name in (sm.auth_role_admin, sm.auth_role_public, *current_app.config["FAB_ROLES"]):
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+    appbuilder.add_permissions(update_perms=True)  # also grants each new permission to Admin
+    sm.session.commit()
 
 
 def ensure_staff(*, email: str, password: str, role: str, first_name: str = "Staff", last_name: str = "Member") -> bool:
@@ -27,8 +34,10 @@ def ensure_staff(*, email: str, password: str, role: str, first_name: str = "Sta
         if not created:
             raise RuntimeError(f"could not create staff account {email}")
         return True
+    # Assigned and committed directly: FAB's update_user diffs roles against the same session's
+    # object and would see no change.
     user.roles = [role_row]
     user.active = True
-    sm.update_user(user)
+    sm.session.commit()
     sm.reset_password(user.id, password)
     return False
