@@ -68,6 +68,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_ENABLED", True, "Turn rate limiting off (never in production)", "bool"),
     Setting("MAX_CONTENT_LENGTH", 52428800, "Largest request body in bytes (bulk import: 50 MB)", "int"),
     Setting("CORS_ORIGINS", "", "Comma separated origins allowed for browser clients"),
+    Setting("TRUSTED_PROXY_COUNT", 0, "Reverse proxies in front (X-Forwarded-For hops trusted for client IPs)", "int"),
+    # Stricter limits against brute force (per IP, and per target account where the route names one).
+    Setting("RATELIMIT_AUTH_LOGIN", "10/minute;100/hour", "Login attempts per IP"),
+    Setting("RATELIMIT_AUTH_LOGIN_ACCOUNT", "5/minute;30/hour", "Login attempts per target email"),
+    Setting("RATELIMIT_AUTH_SIGNUP", "5/minute;50/hour", "Sign-ups per IP"),
+    Setting("RATELIMIT_AUTH_PASSWORD", "5/minute;20/hour", "Password reset requests/uses per IP and per email"),
+    Setting("RATELIMIT_AUTH_MFA", "5/minute;30/hour", "MFA code attempts per IP and per user"),
+    Setting("RATELIMIT_ROUTES", "", "Per-route overrides: space separated endpoint=limit pairs (auth.login=3/minute)"),
+    # argon2id cost (OWASP's m=19 MiB, t=2, p=1 profile): it dominates login latency; see bench/auth.py.
+    Setting("ARGON2_TIME_COST", 2, "argon2id iterations", "int"),
+    Setting("ARGON2_MEMORY_KIB", 19456, "argon2id memory in KiB", "int"),
+    Setting("ARGON2_PARALLELISM", 1, "argon2id lanes", "int"),
+    Setting("AUTH_VERIFY_EMAIL_TTL_SECONDS", 172800, "Email verification token lifetime", "int"),
+    Setting("AUTH_RESET_PASSWORD_TTL_SECONDS", 3600, "Password reset token lifetime", "int"),
+    Setting("AUTH_MFA_PENDING_TTL_SECONDS", 300, "Lifetime of the token between password and TOTP steps", "int"),
+    Setting("AUTH_TOTP_ISSUER", "Bazaar", "Issuer shown by authenticator apps"),
     Setting("PAYMENTS_PROVIDER", "sandbox", "sandbox | stripe"),
     Setting("STRIPE_API_KEY", "", "Stripe secret key (provider=stripe)"),
     Setting("STRIPE_WEBHOOK_SECRET", "", "Stripe webhook signing secret"),
@@ -83,7 +99,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOKS_ALLOW_PRIVATE", False, "Allow integrator webhooks to private/loopback hosts (tests)", "bool"),
     Setting("ADMIN_EMAIL", "staff@bazaar.local", "Demo staff login created by the seeds"),
     Setting("ADMIN_PASSWORD", "bazaar-staff", "Demo staff password created by the seeds; refused in production"),
-    Setting("SOCKETIO_MESSAGE_QUEUE", "", "redis:// URL for cross-process Socket.IO; defaults to REDIS_URL"),
+    Setting(
+        "SOCKETIO_MESSAGE_QUEUE",
+        "",
+        "redis:// URL for cross-process Socket.IO; defaults to REDIS_URL; off = one process",
+    ),
     Setting("WORKER_QUEUES", "events,notifications,imports,payouts,default", "Queues a worker listens on", "list"),
 )
 
@@ -147,7 +167,10 @@ class Config:
     def _derive(self) -> None:
         self.TESTING = self.BAZAAR_ENV == "test" or self.TESTING
         self.JWT_SECRET = self.JWT_SECRET or self.SECRET_KEY
-        self.SOCKETIO_MESSAGE_QUEUE = self.SOCKETIO_MESSAGE_QUEUE or self.REDIS_URL
+        if self.SOCKETIO_MESSAGE_QUEUE == "off":
+            self.SOCKETIO_MESSAGE_QUEUE = ""
+        else:
+            self.SOCKETIO_MESSAGE_QUEUE = self.SOCKETIO_MESSAGE_QUEUE or self.REDIS_URL
         self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_size": self.DATABASE_POOL_SIZE,

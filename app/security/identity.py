@@ -74,6 +74,11 @@ def revoke_session_tokens(session_id: uuid.UUID | str, ttl_seconds: int | None =
     redis = current_app.extensions["redis"]
     ttl = ttl_seconds or current_app.config["JWT_ACCESS_TTL_SECONDS"] + 60
     redis.set(REVOKED_SESSION_KEY.format(sid=session_id), "1", ex=ttl)
+    # Live sockets of the session leave every room now, not when their token expires.
+    from app.realtime import disconnect_session
+
+    if "bazaar_socketio" in current_app.extensions:
+        disconnect_session(session_id)
 
 
 def authenticate_token(token: str) -> Principal:

@@ -43,7 +43,7 @@ def test_readyz_fails_with_reason_when_not_migrated(app, client):
 
 
 def test_readyz_fails_with_reason_when_redis_is_down(make_app):
-    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0", SOCKETIO_MESSAGE_QUEUE="off")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     body = response.json
