@@ -72,6 +72,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     with app.app_context():
         appbuilder = init_admin(app)
         register_domains(app, api, appbuilder, load_domains())
+        from app.events.setup import init_app as init_events
+
+        init_events(app, api, appbuilder)  # domain events modules, webhooks API, event admin views
 
     from app.cli import register_cli
 

@@ -4,5 +4,6 @@ Each platform feature defines its tables in its own module; this module only gat
 """
 
 from app.audit import AuditRecord
+from app.events.outbox import OutboxEvent
 
-__all__ = ["AuditRecord"]
+__all__ = ["AuditRecord", "OutboxEvent"]
