@@ -124,7 +124,16 @@ def config_example() -> None:
 def worker_command(queues: tuple[str, ...], burst: bool, no_scheduler: bool) -> None:
     from workers.runner import run_worker
 
-    run_worker(queues or tuple(current_app.config["WORKER_QUEUES"]), burst=burst, scheduler=not no_scheduler)
+    # WORKER_QUEUES may be "a,b" text (its default) or a list: run_worker accepts both.
+    run_worker(queues or current_app.config["WORKER_QUEUES"], burst=burst, scheduler=not no_scheduler)
+
+
+@click.command("relay", help="Move committed outbox events to the workers and fire due timers (until SIGTERM).")
+@with_appcontext
+def relay_command() -> None:
+    from workers.runner import run_relay
+
+    run_relay()
 
 
 @click.command("seed", help="Load idempotent demo data (users, staff, categories, listings).")
@@ -145,7 +154,7 @@ def run_command(host: str, port: int, no_seed: bool) -> None:
     run_all(host=host, port=port, seed=not no_seed)
 
 
-COMMANDS = (db_group, admin_group, config_group, worker_command, seed_command)
+COMMANDS = (db_group, admin_group, config_group, worker_command, relay_command, seed_command)
 
 
 def register_cli(app: Flask) -> None:

@@ -4,6 +4,8 @@ Each platform feature defines its tables in its own module; this module only gat
 """
 
 from app.audit import AuditRecord
+from app.events.delivery import EventDelivery
 from app.events.outbox import OutboxEvent
+from app.events.timers import Timer
 
-__all__ = ["AuditRecord", "OutboxEvent"]
+__all__ = ["AuditRecord", "EventDelivery", "OutboxEvent", "Timer"]
