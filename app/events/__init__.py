@@ -17,5 +17,17 @@ from __future__ import annotations
 from app.events.catalog import DomainEvent, RecordedEvent
 from app.events.outbox import OutboxEvent, publish
 from app.events.subscribers import on_commit, subscribe
+from app.events.timers import FiredTimer, cancel, on_timer, schedule
 
-__all__ = ["DomainEvent", "OutboxEvent", "RecordedEvent", "on_commit", "publish", "subscribe"]
+__all__ = [
+    "DomainEvent",
+    "FiredTimer",
+    "OutboxEvent",
+    "RecordedEvent",
+    "cancel",
+    "on_commit",
+    "on_timer",
+    "publish",
+    "schedule",
+    "subscribe",
+]
