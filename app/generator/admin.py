@@ -1,0 +1,151 @@
+"""The staff admin view of a compiled resource: a Flask-AppBuilder ModelView at /admin/<domain>/<model>.
+
+The policy decides what staff can do, as it does for clients: add/edit/delete exist only when the
+rule admits staff (``STAFF`` in it), read-only fields are shown but never in forms, and an action is
+a button only when its ``allow`` admits staff. Every staff write is validated by the same generated
+schema and domain hook as the API, and leaves an audit record. Permission names stay within what the
+TrustSafety role's regexes grant (can_list, can_show, can_export_csv, can_run_action).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_appbuilder import AppBuilder, ModelView
+from flask_appbuilder.actions import action
+from wtforms import StringField
+
+from app.generator.admin_forms import EnumSelectField, JSONObjectField, LookupField
+from app.generator.admin_views import BazaarInterface, GeneratedModelView, ensure_audit_view
+from app.generator.compiled import Compiled
+from app.generator.declarations import Action
+
+ADMIN_VIEWS = "bazaar_admin_views"  # appbuilder attribute: model -> registered view instance
+
+
+def _form_columns(compiled: Compiled, names: list[str]) -> list[str]:
+    """API field names -> admin form columns (money split in two, foreign keys as relationships)."""
+    mapper = sa.inspect(compiled.model)
+    fk_to_relationship = {
+        local.key: rel.key for rel in mapper.relationships if not rel.uselist for local, _ in rel.local_remote_pairs
+    }
+    columns: list[str] = []
+    for name in names:
+        for attr in compiled.schemas.plan.attrs_of[name]:
+            columns.append(fk_to_relationship.get(attr, attr))
+    return columns
+
+
+def _extra_fields(compiled: Compiled, columns: list[str], route_base: str) -> dict:
+    mapper = sa.inspect(compiled.model)
+    fields = {}
+    for column in columns:
+        rel = mapper.relationships.get(column)
+        if rel is not None:
+            fields[column] = LookupField(
+                column.replace("_", " ").capitalize(),
+                target=rel.mapper.class_,
+                lookup_url=f"/admin{route_base}/lookup/{column}",
+            )
+            continue
+        data_type = mapper.columns[column].type
+        if isinstance(data_type, sa.Enum) and data_type.enum_class is not None:
+            fields[column] = EnumSelectField(column.replace("_", " ").capitalize(), enum_class=data_type.enum_class)
+        elif isinstance(data_type, sa.JSON):
+            fields[column] = JSONObjectField(column.replace("_", " ").capitalize())
+    return fields
+
+
+def _bulk_action(act: Action) -> object:
+    """A FAB action method (list bulk + show button) running ``act`` for each selected row."""
+
+    def run(self, items):  # type: ignore[no-untyped-def]
+        return self.run_bulk_action(act, items)
+
+    text = act.action_name.replace("_", " ").capitalize()
+    run.__name__ = f"action_{act.action_name}"
+    return action(act.action_name, text, confirmation=act.confirm, icon="fa-bolt", multiple=True, single=True)(run)
+
+
+def _form_action(act: Action) -> object:
+    """A show-page button leading to the action's form (actions with inputs cannot run in bulk)."""
+
+    def open_form(self, item):  # type: ignore[no-untyped-def]
+        return self.redirect_to_action_form(act, item)
+
+    text = act.action_name.replace("_", " ").capitalize() + "..."
+    open_form.__name__ = f"action_{act.action_name}"
+    return action(act.action_name, text, icon="fa-edit", multiple=False, single=True)(open_form)
+
+
+def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
+    resource = compiled.resource
+    policy = resource.policy
+    options = resource.admin
+    model = compiled.model
+    route_base = f"/{domain_name}/{model.__name__.lower()}"
+    plan = compiled.schemas.plan
+    all_columns = [prop.key for prop in sa.inspect(model).column_attrs]
+    writable = _form_columns(compiled, plan.writable)
+    staff_actions = [a for a in resource.actions if a.allow.admits_staff]
+
+    permissions = ["can_list", "can_show", "can_export_csv"]
+    if policy.create.admits_staff:
+        permissions.append("can_add")
+    if policy.update.admits_staff:
+        permissions.append("can_edit")
+    if policy.delete.admits_staff:
+        permissions.append("can_delete")
+    method_permissions = {"export_csv": "export_csv", "lookup": "list"}
+    attrs: dict = {
+        "compiled": compiled,
+        "datamodel": BazaarInterface(model),
+        "route_base": route_base,
+        "list_title": f"{model.__name__} ({domain_name})",
+        "list_columns": list(options.list_columns or all_columns[:6]),
+        "search_columns": list(options.search_columns or []),
+        "show_columns": list(options.show_columns or all_columns),
+        "add_columns": writable,
+        "edit_columns": [c for c in writable if c not in _form_columns(compiled, list(plan.write_once))],
+        "base_permissions": permissions,
+        "related_views": [],
+    }
+    mapper = sa.inspect(model)
+    attrs["search_form_extra_fields"] = {
+        c: StringField(c.replace("_", " ").capitalize())
+        for c in attrs["search_columns"]
+        if c in mapper.columns and isinstance(mapper.columns[c].type, sa.Uuid)
+    }
+    extra = _extra_fields(compiled, writable, route_base)
+    attrs["add_form_extra_fields"] = extra
+    attrs["edit_form_extra_fields"] = dict(extra)
+    for act in staff_actions:
+        attrs[f"action_{act.action_name}"] = _form_action(act) if act.input else _bulk_action(act)
+        method_permissions[f"action_{act.action_name}"] = "run_action"
+    if staff_actions:
+        permissions.append("can_run_action")
+        method_permissions["action_form"] = "run_action"
+    attrs["method_permission_name"] = method_permissions
+    name = domain_name.title().replace("_", "") + model.__name__ + "Admin"
+    return type(name, (GeneratedModelView,), attrs)
+
+
+def register_admin_view(appbuilder: AppBuilder, compiled: Compiled, domain: object) -> ModelView:
+    ensure_audit_view(appbuilder)
+    domain_name = domain.name  # type: ignore[attr-defined]
+    view_cls = build_view_class(compiled, domain_name)
+    label = compiled.resource.admin.label or compiled.model.__name__
+    view = appbuilder.add_view(view_cls, label, category=domain_name.title(), icon="fa-table")
+    views: dict[type, ModelView] = appbuilder.__dict__.setdefault(ADMIN_VIEWS, {})
+    views[compiled.model] = view
+    # Related lists on show pages, whichever of parent and child was registered first.
+    for model, other in views.items():
+        related = getattr(other, "compiled", None)
+        if related is None:
+            continue
+        if compiled.model in related.resource.admin.related and view not in other._related_views:
+            other.related_views.append(type(view))
+            other._related_views.append(view)
+        if model in compiled.resource.admin.related and other not in view._related_views:
+            view.related_views.append(type(other))
+            view._related_views.append(other)
+    return view

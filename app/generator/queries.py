@@ -1,0 +1,142 @@
+"""The SQL of list and get: Core selects of just the needed columns, one statement per page.
+
+Rows are read as tuples (no ORM identity map) and dumped by the compiled dumper. Embedded to-one
+relations cost one more statement each, whatever the page size: ``WHERE pk IN (...)`` on the target,
+under the target resource's own visibility rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import request
+
+from app.extensions import db
+from app.generator.access import visibility
+from app.generator.compiled import Compiled
+from app.generator.filtering import SortKey, filter_clause, parse_sort
+from app.generator.pagination import NEXT, PREV, CursorCodec, keyset_clause, order_by, query_fingerprint
+from app.security import Principal
+
+LIST_META = ("limit", "cursor", "fields", "embed", "count")
+
+
+def etag_of(document: Mapping[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(document, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+
+
+def select_columns(compiled: Compiled, attrs: Sequence[str]) -> list[Any]:
+    return [compiled.column(attr).label(attr) for attr in attrs]
+
+
+def fetch_embeds(
+    compiled: Compiled, rows: Sequence[Any], embed: Sequence[str], principal: Principal
+) -> dict[str, dict]:
+    """For each embed, target id -> dumped target (only targets the principal may read)."""
+    found: dict[str, dict] = {}
+    for name in embed:
+        spec = compiled.embeds[name]
+        ids = {getattr(row, spec.local_column) for row in rows} - {None}
+        if not ids:
+            found[name] = {}
+            continue
+        target = spec.target
+        pk_column = getattr(target.cols, target.pk)
+        stmt = sa.select(*select_columns(target, target.attrs_for(target.output_names))).where(
+            pk_column.in_(ids), *visibility(target, target.resource.policy.read, principal)
+        )
+        dump = target.dump_fn()
+        found[name] = {getattr(row, target.pk): dump(row) for row in db.session.execute(stmt)}
+    return found
+
+
+def get_one(compiled: Compiled, obj_id: Any, principal: Principal) -> Any:
+    """The row (all output columns) if the principal may read it, else None."""
+    stmt = sa.select(*select_columns(compiled, compiled.attrs_for(compiled.output_names))).where(
+        getattr(compiled.cols, compiled.pk) == obj_id, *visibility(compiled, compiled.resource.policy.read, principal)
+    )
+    return db.session.execute(stmt).first()
+
+
+def _filter_conditions(compiled: Compiled, args: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    conditions: list[Any] = []
+    used: dict[str, Any] = {}
+    for flt in compiled.filters:
+        if flt.attr in args:
+            value = args[flt.attr]
+            conditions.append(filter_clause(compiled.cols, flt, value))
+            used[flt.param] = value
+    search = compiled.resource.search
+    if search is not None and args.get("q"):
+        conditions.append(search(compiled.model, args["q"]))
+        used["q"] = args["q"]
+    return conditions, used
+
+
+def _link(direction: str, codec: CursorCodec, keys: Sequence[SortKey], row: Any, fingerprint: str) -> str:
+    params = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+    params.append(("cursor", codec.encode(direction, keys, row, fingerprint)))
+    return f"{request.path}?{urlencode(params)}"
+
+
+def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal, codec: CursorCodec) -> dict[str, Any]:
+    """One page of rows the principal may list, with next/prev links and an optional total."""
+    resource = compiled.resource
+    cols = compiled.cols
+    keys = parse_sort(resource, args.get("sort"))
+    conditions = visibility(compiled, resource.policy.list_rule, principal)
+    filter_conditions, used = _filter_conditions(compiled, args)
+    conditions += filter_conditions
+    fingerprint = query_fingerprint({"filters": used, "sort": [(k.column, k.descending) for k in keys]})
+
+    direction = NEXT
+    cursor = args.get("cursor")
+    keyset = []
+    if cursor:
+        direction, values = codec.decode(cursor, keys, fingerprint)
+        typed = [sa.literal(v, compiled.column_types[k.column]) for k, v in zip(keys, values, strict=True)]
+        keyset.append(keyset_clause(cols, keys, typed, direction))
+
+    names = args.get("fields") or compiled.output_names
+    embed = args.get("embed") or ()
+    attrs = compiled.attrs_for(names)
+    for extra in [k.column for k in keys] + [compiled.embeds[e].local_column for e in embed]:
+        if extra not in attrs:
+            attrs.append(extra)
+    limit = args["limit"]
+    stmt = (
+        sa.select(*select_columns(compiled, attrs))
+        .where(*conditions, *keyset)
+        .order_by(*order_by(cols, keys, direction))
+        .limit(limit + 1)
+    )
+    rows = db.session.execute(stmt).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if direction == PREV:
+        rows.reverse()
+
+    dump = compiled.dump_fn(names)
+    items = [dump(row) for row in rows]
+    if embed:
+        embedded = fetch_embeds(compiled, rows, embed, principal)
+        for item, row in zip(items, rows, strict=True):
+            for name in embed:
+                item[name] = embedded[name].get(getattr(row, compiled.embeds[name].local_column))
+
+    has_next = more if direction == NEXT else bool(cursor)
+    has_prev = bool(cursor) if direction == NEXT else more
+    links = {
+        "next": _link(NEXT, codec, keys, rows[-1], fingerprint) if rows and has_next else None,
+        "prev": _link(PREV, codec, keys, rows[0], fingerprint) if rows and has_prev else None,
+    }
+    body: dict[str, Any] = {"items": items, "links": links}
+    if args.get("count"):
+        count_stmt = sa.select(sa.func.count()).select_from(compiled.table).where(*conditions)
+        body["total"] = db.session.execute(count_stmt).scalar_one()
+    return body
