@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import swagger_ui_bundle
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
@@ -16,6 +17,7 @@ from app import errors, extensions, health, logging, metrics, ratelimit, realtim
 from app import redis as redis_ext
 from app.domain import load_domains, register_domains
 from app.errors import ProblemSchema
+from app.generator.openapi import register_problem_responses, schema_name_resolver
 from config import Config
 
 __all__ = ["create_app"]
@@ -29,11 +31,15 @@ class BazaarApi(Api):
     def _register_error_handlers(self) -> None:
         errors.init_app(self._app)
 
+    def _register_responses(self) -> None:
+        register_problem_responses(self)  # documented as application/problem+json, as they are sent
+
 
 def create_api(app: Flask) -> Api:
     api = BazaarApi(
         app,
         spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name_resolver),
             "info": {
                 "description": (
                     "Bazaar: the API of a peer-to-peer marketplace. Errors are application/problem+json "
