@@ -13,7 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from app import errors, extensions, health, logging, metrics, ratelimit, realtime, security
+from app import errors, extensions, gateway, health, logging, metrics, ratelimit, realtime, security
 from app import redis as redis_ext
 from app.domain import load_domains, register_domains
 from app.errors import ProblemSchema
@@ -64,6 +64,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.from_mapping(config.as_dict())
 
     logging.init_app(app)
+    gateway.init_app(app)  # size limit before anything reads the body; CORS; security headers
     extensions.db.init_app(app)
     redis_ext.init_app(app)
     security.identity.init_app(app)  # before the limiter: limits key on the user when signed in
@@ -81,6 +82,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         from app.events.setup import init_app as init_events
 
         init_events(app, api, appbuilder)  # domain events modules, webhooks API, event admin views
+    ratelimit.apply_route_limits(app)  # per-route limits need the registered views
 
     from app.cli import register_cli
 
