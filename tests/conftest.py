@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import has_app_context
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -81,6 +82,12 @@ def test_environ(database_url_for_run: str, redis_server: str) -> dict[str, str]
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
         "RATELIMIT_DEFAULT": "100000/minute",
+        # Brute-force limits too (tests sign in often); tests of those limits build apps with low ones.
+        "RATELIMIT_AUTH_LOGIN": "100000/minute",
+        "RATELIMIT_AUTH_LOGIN_ACCOUNT": "100000/minute",
+        "RATELIMIT_AUTH_SIGNUP": "100000/minute",
+        "RATELIMIT_AUTH_PASSWORD": "100000/minute",
+        "RATELIMIT_AUTH_MFA": "100000/minute",
         "WEBHOOKS_ALLOW_PRIVATE": "true",
     }
     os.environ.update(environ)  # subprocesses started by tests (relay, workers, servers) inherit it
@@ -113,6 +120,10 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    if has_app_context():
+        # pytest-flask keeps a request context pushed for the whole test and client requests reuse its
+        # app context, so their session (and any open transaction) lives here: end it, or TRUNCATE waits.
+        db.session.remove()
     with application.app_context():
         db.session.remove()
         tables = (

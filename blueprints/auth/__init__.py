@@ -1,5 +1,45 @@
-"""Accounts, sessions, MFA and profiles; issues the JWTs the gateway validates."""
+"""Accounts, sessions, MFA and profiles; issues the JWTs the gateway validates.
+
+Other domains use :mod:`blueprints.auth.service` (profiles, existence, contact) and the events of
+:mod:`blueprints.auth.events`; nothing else of this package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from app.domain import Domain
 
-domain = Domain(name="auth", prefix="/auth", description=__doc__)
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask_appbuilder import AppBuilder
+
+
+def _admin(appbuilder: AppBuilder) -> None:
+    from blueprints.auth.admin import register_admin
+
+    register_admin(appbuilder)
+
+
+def _setup(app: Flask) -> None:
+    """Step-up checks ask this domain, live, whether a user has MFA (``app.security.stepup``)."""
+    from app.security.stepup import register_mfa_lookup
+    from blueprints.auth import mfa
+
+    register_mfa_lookup(app, mfa.is_enabled)
+
+
+def _blueprints() -> list:  # type: ignore[type-arg]
+    from blueprints.auth import api, api_mfa
+
+    return [api.blp, api_mfa.blp]
+
+
+domain = Domain(
+    name="auth",
+    prefix="/auth",
+    description="Accounts, sessions, MFA and profiles; issues the JWTs the gateway validates.",
+    blueprints=_blueprints(),
+    admin=_admin,
+    setup=_setup,
+)
