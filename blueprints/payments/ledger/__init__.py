@@ -1,0 +1,48 @@
+"""The payments ledger: double-entry, append-only, balanced per currency, balances kept by PostgreSQL."""
+
+from blueprints.payments.ledger.models import AccountKind, JournalEntry, JournalLine, LedgerAccount
+from blueprints.payments.ledger.posting import (
+    AccountRef,
+    DuplicatePosting,
+    InsufficientFunds,
+    LedgerError,
+    UnbalancedEntry,
+    balance,
+    balances_of,
+    buyer_funding,
+    derived_balance,
+    drifted_accounts,
+    escrow,
+    fees,
+    in_transit,
+    paid_out,
+    payable,
+    post,
+    refunds,
+    totals_by_currency,
+)
+
+__all__ = [
+    "AccountKind",
+    "AccountRef",
+    "DuplicatePosting",
+    "InsufficientFunds",
+    "JournalEntry",
+    "JournalLine",
+    "LedgerAccount",
+    "LedgerError",
+    "UnbalancedEntry",
+    "balance",
+    "balances_of",
+    "buyer_funding",
+    "derived_balance",
+    "drifted_accounts",
+    "escrow",
+    "fees",
+    "in_transit",
+    "paid_out",
+    "payable",
+    "post",
+    "refunds",
+    "totals_by_currency",
+]
