@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_appbuilder import AppBuilder, ModelView
 from flask_appbuilder.actions import action
-from wtforms import StringField
+from wtforms import SelectField, StringField
 
 from app.generator.admin_forms import EnumSelectField, JSONObjectField, LookupField
 from app.generator.admin_views import BazaarInterface, GeneratedModelView, ensure_audit_view
@@ -52,6 +52,21 @@ def _extra_fields(compiled: Compiled, columns: list[str], route_base: str) -> di
             fields[column] = EnumSelectField(column.replace("_", " ").capitalize(), enum_class=data_type.enum_class)
         elif isinstance(data_type, sa.JSON):
             fields[column] = JSONObjectField(column.replace("_", " ").capitalize())
+    return fields
+
+
+def _search_fields(mapper: sa.orm.Mapper, columns: list[str]) -> dict:
+    """Search inputs FAB cannot build itself: UUIDs as text, enums stored by value as selects."""
+    fields: dict = {}
+    for column in columns:
+        if column not in mapper.columns:
+            continue
+        data_type = mapper.columns[column].type
+        label = column.replace("_", " ").capitalize()
+        if isinstance(data_type, sa.Uuid):
+            fields[column] = StringField(label)
+        elif isinstance(data_type, sa.Enum) and data_type.enum_class is not None:
+            fields[column] = SelectField(label, choices=[(m.value, m.value) for m in data_type.enum_class])
     return fields
 
 
@@ -110,11 +125,7 @@ def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
         "related_views": [],
     }
     mapper = sa.inspect(model)
-    attrs["search_form_extra_fields"] = {
-        c: StringField(c.replace("_", " ").capitalize())
-        for c in attrs["search_columns"]
-        if c in mapper.columns and isinstance(mapper.columns[c].type, sa.Uuid)
-    }
+    attrs["search_form_extra_fields"] = _search_fields(mapper, attrs["search_columns"])
     extra = _extra_fields(compiled, writable, route_base)
     attrs["add_form_extra_fields"] = extra
     attrs["edit_form_extra_fields"] = dict(extra)

@@ -86,19 +86,20 @@ class ExportCSVMixin:
     def export_csv(self) -> Response:
         model = self.datamodel.obj
         columns = [prop.key for prop in sa.inspect(model).column_attrs]
-        filters = self.datamodel.get_filters(self.search_columns, search_filters=self.search_filters)
+        filters = self.datamodel.get_filters(self.search_columns)
         get_filter_args(filters)
         query = self.datamodel.apply_filters(db.session.query(model), filters)
         query = self.datamodel.apply_filters(query, self._base_filters)
         pk = getattr(model, self.datamodel.get_pk_name())
-        query = query.order_by(pk).execution_options(yield_per=EXPORT_BATCH)
+        # Plain column tuples, fetched in batches: an export never holds the table in memory.
+        query = query.with_entities(*(getattr(model, c) for c in columns)).order_by(pk).yield_per(EXPORT_BATCH)
 
         def rows() -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(columns)
-            for index, obj in enumerate(query):
-                writer.writerow([_csv_value(getattr(obj, c)) for c in columns])
+            for index, row in enumerate(query):
+                writer.writerow([_csv_value(value) for value in row])
                 if index % EXPORT_BATCH == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)

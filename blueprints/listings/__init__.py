@@ -32,7 +32,7 @@ listings = Resource(
     policy=Policy(
         read=PUBLIC.where(status=ListingStatus.PUBLISHED) | SELLER | STAFF,
         create=SELLER,
-        update=SELLER,
+        update=SELLER | STAFF,
         delete=SELLER,
         read_only=("seller_id", "status", "published_at"),
     ),
