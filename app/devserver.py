@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from app.embedded import free_port, start_postgres, start_redis, tcp_reachable
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("BAZAAR_VAR_DIR") or ROOT / "var")  # embedded servers' data
 DATABASE_NAME = "bazaar"
 
 
@@ -102,7 +102,13 @@ def _processes(host: str, port: int) -> list[tuple[str, list[str]]]:
     return processes
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> None:
+    # SIGTERM (a service manager, `timeout`, `docker stop`) stops everything like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     environ = dict(os.environ)
     environ.setdefault("LOG_JSON", "false")
     environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
@@ -145,3 +151,4 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> Non
                 time.sleep(0.5)
         except KeyboardInterrupt:
             _say("stopping")
+    _say("stopped")
