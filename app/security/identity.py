@@ -16,11 +16,13 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
+from app.security.revocation import KEY as REVOCATION_KEY
+from app.security.revocation import RevocationMirror, mirror_for, publish_revocation
 from app.security.tokens import TokenError, decode_access_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-REVOKED_SESSION_KEY = "auth:revoked-sid:{sid}"
+REVOKED_SESSION_KEY = REVOCATION_KEY
 # Staff admin (FAB session login), probes and docs never read a bearer token.
 UNAUTHENTICATED_PREFIXES = ("/admin", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
 
@@ -64,16 +66,22 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 
 
 def is_session_revoked(session_id: uuid.UUID) -> bool:
-    """Revoked sessions (logout, suspension, refresh reuse) stop working before their tokens expire."""
+    """Revoked sessions (logout, suspension, refresh reuse) stop working before their tokens expire.
+
+    Answered by this process's mirror of the Redis denylist when it is live, else by Redis itself.
+    """
+    known = revocations().is_revoked(str(session_id))
+    if known is not None:
+        return known
     redis = current_app.extensions["redis"]
     return bool(redis.exists(REVOKED_SESSION_KEY.format(sid=session_id)))
 
 
 def revoke_session_tokens(session_id: uuid.UUID | str, ttl_seconds: int | None = None) -> None:
-    """Deny every access token of a session for as long as one could still be valid."""
-    redis = current_app.extensions["redis"]
+    """Deny every access token of a session for as long as one could still be valid, in every process."""
     ttl = ttl_seconds or current_app.config["JWT_ACCESS_TTL_SECONDS"] + 60
-    redis.set(REVOKED_SESSION_KEY.format(sid=session_id), "1", ex=ttl)
+    revocations().add(str(session_id), ttl)
+    publish_revocation(current_app.extensions["redis"], str(session_id), ttl)
     # Live sockets of the session leave every room now, not when their token expires.
     from app.realtime import disconnect_session
 
@@ -126,5 +134,10 @@ def login_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def revocations() -> RevocationMirror:
+    return current_app.extensions["bazaar_revocations"]
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["bazaar_revocations"] = mirror_for(app.config["REDIS_URL"])
     app.before_request(load_principal)
