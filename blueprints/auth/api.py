@@ -44,6 +44,7 @@ from blueprints.auth.web import (
     current_user,
     mfa_attempt_key,
     private_view,
+    problems,
     token_view,
 )
 
@@ -51,6 +52,7 @@ blp = auth_blueprint("auth", "Sign-up, sign-in, tokens, profile and sessions of 
 
 
 @blp.route("/signup", methods=["POST"])
+@problems(blp, 409, 429)
 @rate_limit("RATELIMIT_AUTH_SIGNUP", key=ip_key)
 @blp.arguments(SignupSchema)
 @blp.response(201, SignupResultSchema)
@@ -65,6 +67,7 @@ def signup(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/login", methods=["POST"])
+@problems(blp, 401, 403, 429)
 @rate_limit("RATELIMIT_AUTH_LOGIN", key=ip_key)
 @rate_limit("RATELIMIT_AUTH_LOGIN_ACCOUNT", key=body_field_key("email"))
 @blp.arguments(LoginSchema)
@@ -80,6 +83,7 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/login/mfa", methods=["POST"])
+@problems(blp, 401, 403, 429)
 @rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
 @rate_limit("RATELIMIT_AUTH_MFA", key=mfa_attempt_key)
 @blp.arguments(MfaLoginSchema)
@@ -92,6 +96,7 @@ def login_mfa(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/token/refresh", methods=["POST"])
+@problems(blp, 401)
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenSchema)
 def refresh(data: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +107,7 @@ def refresh(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/logout", methods=["POST"])
+@problems(blp, 401)
 @blp.doc(security=BEARER)
 @login_required
 @blp.response(204)
@@ -114,6 +120,7 @@ def logout() -> None:
 
 
 @blp.route("/email/verify", methods=["POST"])
+@problems(blp, 400, 429)
 @rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key)
 @blp.arguments(OneTimeTokenSchema)
 @blp.response(200, EmailVerifiedSchema)
@@ -125,6 +132,7 @@ def verify_email(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/email/verification", methods=["POST"])
+@problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
 @rate_limit("RATELIMIT_AUTH_PASSWORD")
 @login_required
@@ -137,6 +145,7 @@ def resend_verification() -> Response:
 
 
 @blp.route("/password/change", methods=["POST"])
+@problems(blp, 401, 429)
 @blp.doc(security=BEARER)
 @rate_limit("RATELIMIT_AUTH_PASSWORD")
 @login_required
@@ -157,6 +166,7 @@ def change_password(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/password/reset-request", methods=["POST"])
+@problems(blp, 429)
 @rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key)
 @rate_limit("RATELIMIT_AUTH_PASSWORD", key=body_field_key("email"))
 @blp.arguments(EmailSchema)
@@ -169,6 +179,7 @@ def request_password_reset(data: dict[str, Any]) -> Response:
 
 
 @blp.route("/password/reset", methods=["POST"])
+@problems(blp, 400, 403, 429)
 @rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key)
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
@@ -179,6 +190,7 @@ def reset_password(data: dict[str, Any]) -> None:
 
 
 @blp.route("/me", methods=["GET"])
+@problems(blp, 401)
 @blp.doc(security=BEARER)
 @login_required
 @blp.response(200, PrivateProfileSchema)
@@ -188,6 +200,7 @@ def me() -> dict[str, Any]:
 
 
 @blp.route("/me", methods=["PATCH"])
+@problems(blp, 401)
 @blp.doc(security=BEARER)
 @login_required
 @blp.arguments(ProfilePatchSchema)
@@ -200,6 +213,7 @@ def update_me(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/users/<uuid:user_id>", methods=["GET"])
+@problems(blp, 404)
 @blp.response(200, PublicProfileSchema)
 def public_profile(user_id: uuid.UUID) -> Any:
     """Anyone's public profile (no email, no security state); suspended accounts are hidden."""
@@ -210,6 +224,7 @@ def public_profile(user_id: uuid.UUID) -> Any:
 
 
 @blp.route("/sessions", methods=["GET"])
+@problems(blp, 401)
 @blp.doc(security=BEARER)
 @login_required
 @blp.response(200, SessionSchema(many=True))
@@ -226,6 +241,7 @@ def _session_fields(session: AuthSession) -> dict[str, Any]:
 
 
 @blp.route("/sessions/<uuid:session_id>", methods=["DELETE"])
+@problems(blp, 401, 404)
 @blp.doc(security=BEARER)
 @login_required
 @blp.response(204)
@@ -237,6 +253,7 @@ def revoke_session(session_id: uuid.UUID) -> None:
 
 
 @blp.route("/sessions/revoke-others", methods=["POST"])
+@problems(blp, 401)
 @blp.doc(security=BEARER)
 @login_required
 @blp.response(200, RevokedSchema)

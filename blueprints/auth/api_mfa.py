@@ -21,7 +21,7 @@ from blueprints.auth.schemas import (
     StepUpSchema,
     TotpEnrolmentSchema,
 )
-from blueprints.auth.web import BEARER, auth_blueprint, current_user
+from blueprints.auth.web import BEARER, auth_blueprint, current_user, problems
 
 blp = auth_blueprint("auth_mfa", "Two-step verification (TOTP) of marketplace users.")
 
@@ -36,6 +36,7 @@ def _fresh_access_token() -> dict[str, Any]:
 
 
 @blp.route("/mfa/totp", methods=["POST"])
+@problems(blp, 401, 409)
 @blp.doc(security=BEARER)
 @login_required
 @blp.response(201, TotpEnrolmentSchema)
@@ -47,6 +48,7 @@ def enrol_totp() -> dict[str, str]:
 
 
 @blp.route("/mfa/totp/confirm", methods=["POST"])
+@problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
 @rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
 @rate_limit("RATELIMIT_AUTH_MFA")
@@ -64,6 +66,7 @@ def confirm_totp(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/mfa/step-up", methods=["POST"])
+@problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
 @rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
 @rate_limit("RATELIMIT_AUTH_MFA")
@@ -80,6 +83,7 @@ def step_up(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/mfa/recovery-codes", methods=["POST"])
+@problems(blp, 401, 409)
 @blp.doc(security=BEARER)
 @login_required
 @require_recent_mfa()
@@ -92,6 +96,7 @@ def regenerate_recovery_codes() -> dict[str, Any]:
 
 
 @blp.route("/mfa/totp/disable", methods=["POST"])
+@problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
 @rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
 @rate_limit("RATELIMIT_AUTH_MFA")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
 
 from flask import Response, request
 from flask_smorest import Blueprint, abort
@@ -19,6 +21,18 @@ from blueprints.auth.sessions import ClientInfo, IssuedTokens
 from blueprints.auth.signin import mfa_token_subject
 
 BEARER = [{"bearerAuth": []}]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def problems(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
+    """Document the problem+json answers a view may give besides validation errors."""
+
+    def document(view: F) -> F:
+        for status in statuses:
+            view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+
+    return document
 
 
 def handle_auth_error(error: AuthError) -> Response:
