@@ -7,6 +7,16 @@ from app.audit import AuditRecord
 from app.events.delivery import EventDelivery
 from app.events.outbox import OutboxEvent
 from app.events.timers import Timer
+from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.idempotency import IdempotencyKey
 
-__all__ = ["AuditRecord", "EventDelivery", "IdempotencyKey", "OutboxEvent", "Timer"]
+__all__ = [
+    "AuditRecord",
+    "EventDelivery",
+    "IdempotencyKey",
+    "OutboxEvent",
+    "Timer",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

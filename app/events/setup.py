@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+import click
 from flask import Flask
 
 from config import DOMAINS
@@ -38,4 +39,27 @@ def discover_event_modules(extra: list[str] | tuple[str, ...] = ()) -> list[str]
 
 def init_app(app: Flask, api: Api | None = None, appbuilder: AppBuilder | None = None) -> None:
     """Call after the domains are registered (``create_app``), inside an app context."""
+    # The bus's own timers (retries, webhook attempts) and the webhook fan-out subscriber.
+    from app.events import delivery, docs, webhook_service, webhooks_api  # noqa: F401
+
     app.extensions["bazaar_event_modules"] = discover_event_modules(app.config.get("EVENTS_SUBSCRIBER_MODULES") or ())
+    app.register_blueprint(docs.bp)
+    if api is not None:
+        api.register_blueprint(webhooks_api.blp)
+    if appbuilder is not None:
+        from admin.events import register_event_views
+
+        register_event_views(appbuilder)
+    app.cli.add_command(events_cli)
+
+
+@click.group("events", help="The event bus: catalog and outbox.")
+def events_cli() -> None:
+    pass
+
+
+@events_cli.command("catalog", help="Print the event catalog (every event type and payload schema) as Markdown.")
+def events_catalog() -> None:
+    from app.events.docs import catalog_markdown
+
+    click.echo(catalog_markdown(), nl=False)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from flask import has_app_context
 from sqlalchemy import text
 
 from app.events.relay import Relay
@@ -25,6 +26,15 @@ FAST = {
     "WEBHOOKS_RETRY_MAX_MS": 200,
     "WEBHOOKS_TIMEOUT_SECONDS": 2,
 }
+
+
+@pytest.fixture(autouse=True)
+def _release_test_request_session(request: pytest.FixtureRequest) -> Iterator[None]:
+    """pytest-flask keeps one app context for a whole test, so requests share its session: end it
+    before the suite's cleanup truncates tables (an open read would block the TRUNCATE)."""
+    yield
+    if "app" in request.fixturenames and has_app_context():
+        db.session.remove()
 
 
 @pytest.fixture

@@ -96,7 +96,6 @@ def test_timers_fire_once_across_relay_restarts_and_a_lost_queue(events_app):
     """A relay is killed after handing timers to Redis, Redis loses them; the next relay recovers them."""
     for key in ("a", "b", "c"):
         schedule("tests.ring", timedelta(0), key=key)
-    schedule("tests.ring", timedelta(seconds=1), key="soon")
     db.session.commit()
     relay = subprocess.Popen(
         [sys.executable, "-m", "tests.events.relay_process"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True
@@ -111,6 +110,8 @@ def test_timers_fire_once_across_relay_restarts_and_a_lost_queue(events_app):
         relay.send_signal(signal.SIGKILL)
         relay.wait(timeout=10)
     events_app.extensions["redis"].flushdb()  # and the queued jobs are gone with Redis
+    schedule("tests.ring", timedelta(milliseconds=500), key="soon")  # armed while no relay runs
+    db.session.commit()
     time.sleep(1.1)  # "soon" is due now and the lost jobs are older than EVENTS_REDISPATCH_AFTER_SECONDS
     restarted = Relay(events_app)
     assert restarted.sweep() == 3

@@ -1,0 +1,394 @@
+"""Integrator webhooks: signatures, SSRF rules, the REST API's ownership rules, delivery with retries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from app.events import publish
+from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.events.webhook_service import create_endpoint, replay
+from app.events.webhooks import (
+    SignatureError,
+    UnsafeTarget,
+    signature_header,
+    validate_target_url,
+    verify_signature,
+)
+from app.extensions import db
+from tests.events.handlers import FlakyHappened, Pinged
+
+SECRET = "whsec_test_secret"
+BODY = b'{"id":"e1","type":"offers.OfferAccepted","data":{"amount":1200}}'
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+
+def test_signature_follows_the_documented_algorithm():
+    header = signature_header(SECRET, 1_764_130_000, BODY)
+    expected = hmac.new(SECRET.encode(), b"1764130000." + BODY, hashlib.sha256).hexdigest()
+    assert header == f"t=1764130000,v1={expected}"
+    assert verify_signature(BODY, header, SECRET, now=1_764_130_000 + 299) == 1_764_130_000
+
+
+@pytest.mark.parametrize(
+    ("body", "header_secret", "now_offset", "message"),
+    [
+        (BODY.replace(b"1200", b"1", 1), SECRET, 0, "does not match"),
+        (BODY, "whsec_other", 0, "does not match"),
+        (BODY, SECRET, 301, "tolerance"),
+        (BODY, SECRET, -301, "tolerance"),
+    ],
+    ids=["tampered-body", "wrong-secret", "stale", "from-the-future"],
+)
+def test_signature_refuses_tampering_and_stale_timestamps(body, header_secret, now_offset, message):
+    header = signature_header(header_secret, 1_764_130_000, BODY)
+    with pytest.raises(SignatureError, match=message):
+        verify_signature(body, header, SECRET, now=1_764_130_000 + now_offset)
+
+
+@pytest.mark.parametrize("header", [None, "", "v1=abc", "t=notanumber,v1=abc", "t=1764130000"])
+def test_signature_refuses_missing_or_malformed_headers(header):
+    with pytest.raises(SignatureError):
+        verify_signature(BODY, header, SECRET, now=1_764_130_000)
+
+
+def test_any_of_several_v1_signatures_may_match():
+    good = signature_header(SECRET, 1_764_130_000, BODY).split("v1=")[1]
+    verify_signature(BODY, f"t=1764130000,v1={'0' * 64},v1={good}", SECRET, now=1_764_130_000)
+
+
+# --- SSRF -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8080/hook",
+        "http://10.1.2.3/hook",
+        "http://172.16.0.1/hook",
+        "http://192.168.1.10/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://224.0.0.1/hook",
+        "http://0.0.0.0/hook",
+        "http://100.64.0.1/hook",
+        "http://240.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[fc00::1]/hook",
+    ],
+)
+def test_private_loopback_link_local_multicast_and_reserved_targets_are_refused(url):
+    with pytest.raises(UnsafeTarget, match="resolves to"):
+        validate_target_url(url, allow_private=False)
+
+
+def test_every_resolved_address_is_checked():
+    def resolver(host, port, type=0):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", port)),
+        ]
+
+    with pytest.raises(UnsafeTarget, match=r"10\.0\.0\.7"):
+        validate_target_url("https://mixed.example/hook", allow_private=False, resolver=resolver)
+
+    def public(host, port, type=0):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+
+    target = validate_target_url("https://hooks.example:8443/in?x=1", allow_private=False, resolver=public)
+    assert (target.host, target.port, target.path, target.host_header) == (
+        "hooks.example",
+        8443,
+        "/in?x=1",
+        "hooks.example:8443",
+    )
+    assert target.addresses == ("93.184.215.14",)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/x", "scheme"),
+        ("https://user:pw@example.com/x", "credentials"),
+        ("https:///nohost", "no host"),
+        ("http://[::1", "not a valid URL"),
+    ],
+)
+def test_malformed_targets_are_refused(url, message):
+    with pytest.raises(UnsafeTarget, match=message):
+        validate_target_url(url, allow_private=True)
+
+
+def test_production_requires_https():
+    with pytest.raises(UnsafeTarget, match="scheme must be https"):
+        validate_target_url("http://127.0.0.1/x", allow_private=True, require_https=True)
+    assert validate_target_url("http://127.0.0.1/x", allow_private=True).addresses == ("127.0.0.1",)
+
+
+# --- a receiver -----------------------------------------------------------------------------------
+
+
+class Receiver:
+    """A local HTTP endpoint that records requests and answers with scripted status codes."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append((self.path, dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"nope")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/bazaar"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+def _delivery(event_id: uuid.UUID) -> WebhookDelivery | None:
+    delivery = db.session.execute(
+        select(WebhookDelivery).where(WebhookDelivery.event_id == event_id)
+    ).scalar_one_or_none()
+    db.session.rollback()
+    return delivery
+
+
+def _attempts(delivery_id: uuid.UUID) -> list[WebhookAttempt]:
+    rows = db.session.execute(
+        select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.number)
+    ).scalars()
+    result = list(rows)
+    db.session.rollback()
+    return result
+
+
+def test_deliveries_are_signed_retried_with_backoff_and_every_attempt_logged(events_app, drain, receiver):
+    endpoint = create_endpoint(owner_id=None, url=receiver.url, event_types=["tests.Pinged"])
+    secret = endpoint.secret
+    db.session.commit()
+    receiver.statuses = [500, 503]
+    event = Pinged(aggregate_id=uuid.uuid4(), n=7, actor="user:1")
+    publish(event)
+    db.session.commit()
+    drain(until=lambda: (d := _delivery(event.id)) is not None and d.status == "delivered")
+
+    assert len(receiver.requests) == 3
+    bodies = {body for _, _, body in receiver.requests}
+    assert len(bodies) == 1  # the same bytes on every attempt
+    path, headers, body = receiver.requests[-1]
+    assert path == "/hooks/bazaar"
+    verify_signature(body, headers["Bazaar-Signature"], secret)
+    assert json.loads(body) == {
+        "id": str(event.id),
+        "type": "tests.Pinged",
+        "version": 1,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": "user:1",
+        "aggregate_id": str(event.aggregate_id),
+        "data": {"n": 7},
+    }
+    assert headers["Bazaar-Event-Id"] == str(event.id)
+    delivery = _delivery(event.id)
+    attempts = _attempts(delivery.id)
+    assert [(a.number, a.outcome, a.status_code) for a in attempts] == [
+        (1, "http_error", 500),
+        (2, "http_error", 503),
+        (3, "delivered", 200),
+    ]
+    assert all(a.latency_ms is not None and a.latency_ms >= 0 for a in attempts)
+    assert attempts[0].response_excerpt == "nope"
+    gaps = [(b.attempted_at - a.attempted_at).total_seconds() for a, b in itertools.pairwise(attempts)]
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # exponential backoff: base 50 ms, then 100 ms
+    assert delivery.attempts == 3 and delivery.last_status_code == 200
+
+
+def test_only_interested_active_endpoints_receive_an_event(events_app, drain, receiver):
+    wanted = create_endpoint(owner_id=None, url=receiver.url + "/all-tests", event_types=["tests.*"])
+    create_endpoint(owner_id=None, url=receiver.url + "/flaky-only", event_types=["tests.FlakyHappened"])
+    paused = create_endpoint(owner_id=None, url=receiver.url + "/paused", event_types=["*"])
+    paused.active = False
+    db.session.commit()
+    event = Pinged(aggregate_id=uuid.uuid4(), n=1)
+    publish(event)
+    db.session.commit()
+    drain(until=lambda: len(receiver.requests) >= 1)
+    drain()
+    assert [path for path, _, _ in receiver.requests] == ["/hooks/bazaar/all-tests"]
+    deliveries = db.session.execute(select(WebhookDelivery)).scalars().all()
+    assert [d.endpoint_id for d in deliveries] == [wanted.id]
+
+
+def test_a_delivery_gives_up_after_its_window_and_a_replay_sends_it_again(events_app, drain, receiver, monkeypatch):
+    monkeypatch.setitem(events_app.config, "WEBHOOKS_GIVE_UP_HOURS", 1.5 / 3600)  # 1.5 s window in this test
+    create_endpoint(owner_id=None, url=receiver.url, event_types=["tests.FlakyHappened"])
+    db.session.commit()
+    receiver.statuses = [500] * 1000
+    event = FlakyHappened(aggregate_id=uuid.uuid4())
+    publish(event)
+    db.session.commit()
+    drain(until=lambda: (d := _delivery(event.id)) is not None and d.status == "failed", timeout=20)
+    delivery = _delivery(event.id)
+    attempts = _attempts(delivery.id)
+    assert len(attempts) >= 4 and {a.outcome for a in attempts} == {"http_error"}
+    assert (attempts[-1].attempted_at - delivery.created_at).total_seconds() <= 1.5
+
+    receiver.statuses = []
+    replay(db.session.get(WebhookDelivery, delivery.id))
+    db.session.commit()
+    drain(until=lambda: _delivery(event.id).status == "delivered")
+    last = _attempts(delivery.id)[-1]
+    assert (last.outcome, last.replay) == ("delivered", True)
+
+
+def test_a_target_that_turned_private_is_blocked_at_send_time(events_app, drain, receiver, monkeypatch):
+    create_endpoint(owner_id=None, url=receiver.url, event_types=["tests.Pinged"])
+    db.session.commit()
+    monkeypatch.setitem(events_app.config, "WEBHOOKS_ALLOW_PRIVATE", False)
+    monkeypatch.setitem(events_app.config, "WEBHOOKS_GIVE_UP_HOURS", 0)
+    event = Pinged(aggregate_id=uuid.uuid4(), n=1)
+    publish(event)
+    db.session.commit()
+    drain(until=lambda: (d := _delivery(event.id)) is not None and d.status == "failed")
+    (attempt,) = _attempts(_delivery(event.id).id)
+    assert attempt.outcome == "blocked" and "loopback" in attempt.error
+    assert receiver.requests == []
+
+
+# --- REST -----------------------------------------------------------------------------------------
+
+
+def _integrator(auth_headers, user_id=None):  # type: ignore[no-untyped-def]
+    return auth_headers(user_id or uuid.uuid4(), roles=("integrator",))
+
+
+def test_registering_needs_a_signed_in_integrator(client, auth_headers):
+    body = {"url": "http://127.0.0.1:9/x", "event_types": ["tests.Pinged"]}
+    assert client.post("/webhooks/endpoints", json=body).status_code == 401
+    response = client.post("/webhooks/endpoints", json=body, headers=auth_headers(uuid.uuid4(), roles=("buyer",)))
+    assert response.status_code == 403
+    assert response.content_type == "application/problem+json"
+
+
+def test_an_integrator_manages_only_its_own_endpoints(client, auth_headers, app):
+    me, other = _integrator(auth_headers), _integrator(auth_headers)
+    created = client.post(
+        "/webhooks/endpoints",
+        json={"url": "http://127.0.0.1:9/in", "event_types": ["tests.Pinged", "tests.*"], "description": "crm"},
+        headers=me,
+    )
+    assert created.status_code == 201, created.json
+    endpoint = created.json
+    assert endpoint["secret"].startswith("whsec_") and endpoint["active"] is True
+    path = f"/webhooks/endpoints/{endpoint['id']}"
+
+    shown = client.get(path, headers=me).json
+    assert "secret" not in shown and shown["secret_hint"].startswith("whsec_")
+    assert [e["id"] for e in client.get("/webhooks/endpoints", headers=me).json] == [endpoint["id"]]
+    assert client.get("/webhooks/endpoints", headers=other).json == []
+    for method, url in (
+        ("get", path),
+        ("patch", path),
+        ("delete", path),
+        ("post", path + "/rotate-secret"),
+        ("get", path + "/deliveries"),
+    ):
+        kwargs = {"json": {"description": "mine now"}} if method == "patch" else {}
+        assert getattr(client, method)(url, headers=other, **kwargs).status_code == 404, (method, url)
+
+    patched = client.patch(path, json={"active": False, "event_types": ["*"]}, headers=me)
+    assert patched.status_code == 200 and patched.json["active"] is False and patched.json["event_types"] == ["*"]
+    rotated = client.post(path + "/rotate-secret", headers=me).json["secret"]
+    assert rotated != endpoint["secret"]
+    with app.app_context():
+        assert db.session.get(WebhookEndpoint, uuid.UUID(endpoint["id"])).secret == rotated
+    assert client.delete(path, headers=me).status_code == 204
+    assert client.get(path, headers=me).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "http://127.0.0.1:9/x", "event_types": ["nope.Unknown"]}, "event_types"),
+        ({"url": "http://127.0.0.1:9/x", "event_types": []}, "event_types"),
+        ({"url": "gopher://127.0.0.1/x", "event_types": ["*"]}, "url"),
+        ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "secret": "mine"}, "secret"),
+        ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "owner_id": str(uuid.uuid4())}, "owner_id"),
+        ({"event_types": ["*"]}, "url"),
+    ],
+)
+def test_bad_input_is_a_422_with_field_errors_and_writes_nothing(client, auth_headers, app, body, field):
+    response = client.post("/webhooks/endpoints", json=body, headers=_integrator(auth_headers))
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"], response.json
+    with app.app_context():
+        assert db.session.execute(select(WebhookEndpoint)).first() is None
+
+
+def test_private_targets_are_refused_at_registration_unless_allowed(client, auth_headers, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE", False)
+    response = client.post(
+        "/webhooks/endpoints",
+        json={"url": "http://169.254.169.254/latest", "event_types": ["*"]},
+        headers=_integrator(auth_headers),
+    )
+    assert response.status_code == 422
+    assert "link-local" in response.json["errors"]["url"][0]
+
+
+def test_an_integrator_replays_only_its_own_deliveries(client, auth_headers, events_app, receiver):
+    owner_id = uuid.uuid4()
+    endpoint = create_endpoint(owner_id=owner_id, url=receiver.url, event_types=["tests.Pinged"])
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=uuid.uuid4(), event_type="tests.Pinged", body="{}")
+    delivery.status = "failed"
+    db.session.add(delivery)
+    db.session.commit()
+    url = f"/webhooks/deliveries/{delivery.id}/replay"
+    assert client.post(url, headers=_integrator(auth_headers)).status_code == 404
+    response = client.post(url, headers=_integrator(auth_headers, owner_id))
+    assert response.status_code == 202 and response.json["status"] == "pending"
+    listed = client.get(
+        f"/webhooks/endpoints/{endpoint.id}/deliveries?status=pending", headers=_integrator(auth_headers, owner_id)
+    )
+    assert [d["id"] for d in listed.json] == [str(delivery.id)]
+    assert (
+        client.get(
+            f"/webhooks/endpoints/{endpoint.id}/deliveries?status=bogus", headers=_integrator(auth_headers, owner_id)
+        ).status_code
+        == 422
+    )
