@@ -27,6 +27,9 @@ PROBLEM_TYPE_BASE = "https://bazaar.dev/problems/"
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, with Bazaar's per-field ``errors``."""
 
+    class Meta:
+        unknown = ma.INCLUDE  # RFC 9457 extension members (e.g. ``constraint`` on a 409) are allowed
+
     type = ma.fields.String(metadata={"example": "https://bazaar.dev/problems/validation"})
     title = ma.fields.String(metadata={"example": "Unprocessable Entity"})
     status = ma.fields.Integer(metadata={"example": 422})
