@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from app.events import DomainEvent, on_commit, subscribe
+from app.events.bridge import realtime_bridge
 from app.events.timers import FiredTimer, on_timer
 from app.extensions import db
 
@@ -48,6 +49,31 @@ class DoomedHappened(DomainEvent):
 class CommitAttempted(DomainEvent):
     type = "tests.CommitAttempted"
     version = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Waved(DomainEvent):
+    """Test event pushed to its user's Socket.IO room by the realtime bridge."""
+
+    type = "tests.Waved"
+    version = 1
+    user_id: uuid.UUID
+    fail: bool = False
+
+
+@subscribe("tests.Waved", name="tests.wave_checker")
+def wave_checker(event: Waved) -> None:
+    if event.fail:
+        raise RuntimeError("this wave fails, so its push must not happen")
+
+
+realtime_bridge(
+    "tests.Waved",
+    event="tests.waved",
+    rooms=lambda e: [f"user:{e.user_id}"],
+    payload=lambda e: {"user_id": str(e.user_id)},
+    name="tests.wave_bridge",
+)
 
 
 @subscribe("tests.Pinged", name="tests.recorder_a")
