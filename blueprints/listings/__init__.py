@@ -34,7 +34,7 @@ listings = Resource(
         create=SELLER,
         update=SELLER | STAFF,
         delete=SELLER,
-        read_only=("seller_id", "status", "published_at"),
+        read_only=("seller_id", "status", "published_at", "reservation_ref", "reserved_at"),
     ),
     money={"price": Money("price_amount", "currency")},
     filters={

@@ -1,7 +1,12 @@
-"""Events the listings domain publishes: one per status transition (payload version 1 each).
+"""Events the listings domain publishes (payload version 1 each).
 
-Every transition event carries the same payload: which listing, whose, from which status to which,
-and why (the reason a moderator or seller gave, empty otherwise).
+Status events share one payload: which listing, whose, from which status to which, and why (the
+reason a moderator, seller or calling domain gave; empty otherwise). Reservation events add the
+caller's ``reservation_ref``. ``ListingPriceChanged`` carries the old and new price (minor units)
+so pricing and "price dropped" alerts need no read-back.
+
+Consumers: offers (ListingRemoved/ListingSold close open offers), messaging, notifications
+(SavedSearchMatched), pricing (ListingPriceChanged, ListingSold), fraud.
 """
 
 from __future__ import annotations
@@ -25,10 +30,14 @@ class ListingTransitioned(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ListingPublished(ListingTransitioned):
-    """Buyers can now find the listing."""
+    """Buyers can now find the listing (first publication or a resume after a pause)."""
 
     type = "listings.ListingPublished"
     version = 1
+    title: str = ""
+    price_amount: int = 0
+    currency: str = ""
+    category_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +46,34 @@ class ListingPaused(ListingTransitioned):
 
     type = "listings.ListingPaused"
     version = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingReserved(ListingTransitioned):
+    """Another domain (offers) holds the listing for a buyer; nobody else can reserve it meanwhile."""
+
+    type = "listings.ListingReserved"
+    version = 1
+    reservation_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingReleased(ListingTransitioned):
+    """A reservation ended without a sale (declined, expired, cancelled): the listing is published again."""
+
+    type = "listings.ListingReleased"
+    version = 1
+    reservation_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingSold(ListingTransitioned):
+    """A reservation became a sale; ``quantity_left`` > 0 means the listing went back to published."""
+
+    type = "listings.ListingSold"
+    version = 1
+    reservation_ref: str = ""
+    quantity_left: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,17 +93,42 @@ class ListingReinstated(ListingTransitioned):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingSold(ListingTransitioned):
-    """The listing's last unit was sold."""
+class ListingPriceChanged(DomainEvent):
+    """The price of a published (or paused/reserved) listing changed; ``dropped`` when it went down."""
 
-    type = "listings.ListingSold"
+    type = "listings.ListingPriceChanged"
     version = 1
+    listing_id: uuid.UUID
+    seller_id: uuid.UUID
+    old_amount: int
+    new_amount: int
+    currency: str
+    dropped: bool
+    listing_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedSearchMatched(DomainEvent):
+    """A listing newly matches a user's saved search (``reason``: ``new_listing`` or ``price_drop``)."""
+
+    type = "listings.SavedSearchMatched"
+    version = 1
+    saved_search_id: uuid.UUID
+    user_id: uuid.UUID
+    listing_id: uuid.UUID
+    search_name: str
+    reason: str
+    title: str
+    price_amount: int
+    currency: str
 
 
 EVENT_OF_TRANSITION: dict[str, type[ListingTransitioned]] = {
     "publish": ListingPublished,
     "pause": ListingPaused,
+    "reserve": ListingReserved,
+    "release": ListingReleased,
+    "mark_sold": ListingSold,
     "remove": ListingRemoved,
     "reinstate": ListingReinstated,
-    "mark_sold": ListingSold,
 }

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,17 +36,21 @@ SCHEMA = "listings"
 class ListingStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    RESERVED = "reserved"
     PAUSED = "paused"
     SOLD = "sold"
     REMOVED = "removed"
 
 
 class ListingCondition(enum.StrEnum):
-    NEW = "new"
+    """Condition grades, best first; each has a staff-edited rubric (``condition_rubrics``)."""
+
+    NEW_WITH_TAGS = "new_with_tags"
+    NEW_WITHOUT_TAGS = "new_without_tags"
     LIKE_NEW = "like_new"
     GOOD = "good"
     FAIR = "fair"
-    POOR = "poor"
+    FOR_PARTS = "for_parts"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -116,6 +121,9 @@ class Listing(UUIDPk, Timestamps, Model):
         index=True,
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The hold another domain (offers) placed with ``service.reserve``; cleared on release.
+    reservation_ref: Mapped[str | None] = mapped_column(String(100))
+    reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     category: Mapped[Category] = relationship()
@@ -130,6 +138,12 @@ class ListingStatusChange(UUIDPk, Model):
     __tablename__ = "listing_status_changes"
     __table_args__ = (
         Index("ix_listing_status_changes_listing", "listing_id", "occurred_at"),
+        Index(
+            "ix_listing_status_changes_reservation",
+            "listing_id",
+            "reservation_ref",
+            postgresql_where=text("reservation_ref IS NOT NULL"),
+        ),
         {"schema": SCHEMA},
     )
 
@@ -143,5 +157,7 @@ class ListingStatusChange(UUIDPk, Model):
     actor_type: Mapped[str] = mapped_column(String(16), nullable=False)
     actor_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # reserve / release / mark_sold: the caller's reservation, which makes those calls idempotent.
+    reservation_ref: Mapped[str | None] = mapped_column(String(100))
 
     listing: Mapped[Listing] = relationship()

@@ -1,21 +1,31 @@
-"""The listings domain's public functions: status transitions of a listing.
+"""The listings domain's public functions: what other domains, the API, the admin and jobs call.
 
-Status is never written by clients: each change is one named transition of the table below, checked
-against the current status, kept in ``listing_status_changes`` (who, when, from, to, why), published
-as a domain event in the same transaction, and called alike from the API, the admin, jobs and other
-domains.
+Status is never written by clients nor by other domains: each change is one named transition of
+:data:`TRANSITIONS`, checked against the current status under a row lock, kept in
+``listing_status_changes`` (who, when, from, to, why, reservation), and published as a domain event
+in the same transaction.
+
+Cross-domain contract (keyword-only, stable):
+
+- :func:`get_listing_summary` / :func:`get_listing_summaries`: read a listing's essentials;
+- :func:`reserve` / :func:`release_reservation` / :func:`mark_sold`: the offers domain holds a
+  listing for a buyer, lets it go, or turns the hold into a sale. Each is idempotent for the same
+  ``reservation_ref`` (a retried job or a redelivered event changes nothing twice).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.events import publish as publish_event
 from app.generator import Actor, ServiceError
-from blueprints.listings.events import EVENT_OF_TRANSITION
+from blueprints.listings.events import EVENT_OF_TRANSITION, ListingPublished, ListingSold
 from blueprints.listings.models import Listing, ListingStatus, ListingStatusChange
 
 S = ListingStatus
@@ -24,10 +34,71 @@ S = ListingStatus
 TRANSITIONS: dict[str, tuple[frozenset[ListingStatus], ListingStatus]] = {
     "publish": (frozenset({S.DRAFT, S.PAUSED}), S.PUBLISHED),
     "pause": (frozenset({S.PUBLISHED}), S.PAUSED),
-    "remove": (frozenset({S.DRAFT, S.PUBLISHED, S.PAUSED}), S.REMOVED),
+    "reserve": (frozenset({S.PUBLISHED}), S.RESERVED),
+    "release": (frozenset({S.RESERVED}), S.PUBLISHED),
+    "mark_sold": (frozenset({S.RESERVED}), S.SOLD),
+    # a sale of one unit out of several: the listing stays on offer
+    "sell_unit": (frozenset({S.RESERVED}), S.PUBLISHED),
+    "remove": (frozenset({S.DRAFT, S.PUBLISHED, S.PAUSED, S.RESERVED}), S.REMOVED),
     "reinstate": (frozenset({S.REMOVED}), S.PAUSED),
-    "mark_sold": (frozenset({S.PUBLISHED}), S.SOLD),
 }
+EVENT_OF_TRANSITION = {**EVENT_OF_TRANSITION, "sell_unit": ListingSold}
+
+
+@dataclass(frozen=True)
+class ListingSummary:
+    """What other domains may know of a listing (a copy: never a live row)."""
+
+    id: uuid.UUID
+    seller_id: uuid.UUID
+    title: str
+    status: str
+    price_amount: int
+    currency: str
+    category_id: uuid.UUID
+    quantity: int
+
+    @classmethod
+    def of(cls, listing: Any) -> ListingSummary:
+        return cls(
+            id=listing.id,
+            seller_id=listing.seller_id,
+            title=listing.title,
+            status=ListingStatus(listing.status).value,
+            price_amount=listing.price_amount,
+            currency=listing.currency,
+            category_id=listing.category_id,
+            quantity=listing.quantity,
+        )
+
+
+_SUMMARY_COLUMNS = (
+    Listing.id,
+    Listing.seller_id,
+    Listing.title,
+    Listing.status,
+    Listing.price_amount,
+    Listing.currency,
+    Listing.category_id,
+    Listing.quantity,
+)
+
+
+def get_listing_summary(*, listing_id: uuid.UUID) -> ListingSummary | None:
+    """The listing's essentials whatever its status, or None if it does not exist (or was deleted)."""
+    row = db.session.execute(
+        select(*_SUMMARY_COLUMNS).where(Listing.id == listing_id, Listing.deleted_at.is_(None))
+    ).first()
+    return ListingSummary.of(row) if row is not None else None
+
+
+def get_listing_summaries(*, listing_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ListingSummary]:
+    """Summaries of the listings that exist among ``listing_ids``, by id (one query)."""
+    ids = set(listing_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(*_SUMMARY_COLUMNS).where(Listing.id.in_(ids), Listing.deleted_at.is_(None)))
+    return {row.id: ListingSummary.of(row) for row in rows}
 
 
 def _locked(listing_id: uuid.UUID) -> Listing:
@@ -35,12 +106,23 @@ def _locked(listing_id: uuid.UUID) -> Listing:
         select(Listing).where(Listing.id == listing_id, Listing.deleted_at.is_(None)).with_for_update()
     ).scalar_one_or_none()
     if listing is None:
-        raise ServiceError("No such listing.", status=404)
+        raise ServiceError("No such listing.", status=404, errors={"listing_id": ["No such listing."]})
     return listing
 
 
-def transition(*, listing_id: uuid.UUID, name: str, actor: Actor, reason: str = "") -> Listing:
-    """Apply transition ``name`` or raise a 409 ServiceError naming the current status."""
+def _actor_label(actor: Actor) -> str:
+    return f"{actor.type}:{actor.id}" if actor.type != "system" else "system"
+
+
+def transition(
+    *,
+    listing_id: uuid.UUID,
+    name: str,
+    actor: Actor,
+    reason: str = "",
+    reservation_ref: str | None = None,
+) -> Listing:
+    """Apply transition ``name`` (row-locked) or raise a 409 ServiceError naming the current status."""
     sources, target = TRANSITIONS[name]
     listing = _locked(listing_id)
     current = ListingStatus(listing.status)
@@ -52,31 +134,142 @@ def transition(*, listing_id: uuid.UUID, name: str, actor: Actor, reason: str = 
             errors={"status": [f"Is {current.value}; {name} needs one of: {allowed}."]},
         )
     listing.status = target
+    now = utcnow()
     if target is S.PUBLISHED and listing.published_at is None:
-        listing.published_at = utcnow()
+        listing.published_at = now
+    if target is S.RESERVED:
+        listing.reservation_ref, listing.reserved_at = reservation_ref, now
+    elif current is S.RESERVED:
+        listing.reservation_ref, listing.reserved_at = None, None
     db.session.add(
         ListingStatusChange(
             listing_id=listing.id,
+            occurred_at=now,
             transition=name,
             from_status=current.value,
             to_status=target.value,
             actor_type=actor.type,
             actor_id=actor.id,
             reason=reason,
+            reservation_ref=reservation_ref,
         )
     )
+    event_cls = EVENT_OF_TRANSITION[name]
+    extra: dict[str, Any] = {}
+    if reservation_ref is not None and "reservation_ref" in event_cls.__dataclass_fields__:
+        extra["reservation_ref"] = reservation_ref
+    if event_cls is ListingSold:
+        extra["quantity_left"] = listing.quantity
+    if event_cls is ListingPublished:
+        extra.update(
+            title=listing.title,
+            price_amount=listing.price_amount,
+            currency=listing.currency,
+            category_id=listing.category_id,
+        )
     publish_event(
-        EVENT_OF_TRANSITION[name](
+        event_cls(
             aggregate_id=listing.id,
-            actor=f"{actor.type}:{actor.id}" if actor.type != "system" else "system",
+            actor=_actor_label(actor),
             listing_id=listing.id,
             seller_id=listing.seller_id,
             from_status=current.value,
             to_status=target.value,
             reason=reason,
+            **extra,
         )
     )
     return listing
+
+
+def _check_ref(reservation_ref: str) -> str:
+    ref = (reservation_ref or "").strip()
+    if not ref or len(ref) > 100:
+        raise ServiceError(
+            "A reservation needs a reference.",
+            status=422,
+            errors={"reservation_ref": ["Must be 1 to 100 characters."]},
+        )
+    return ref
+
+
+def _had(listing_id: uuid.UUID, ref: str, transitions: tuple[str, ...]) -> bool:
+    """Whether this reservation already went through one of ``transitions`` (idempotent replays)."""
+    return (
+        db.session.execute(
+            select(ListingStatusChange.id).where(
+                ListingStatusChange.listing_id == listing_id,
+                ListingStatusChange.reservation_ref == ref,
+                ListingStatusChange.transition.in_(transitions),
+            )
+        ).first()
+        is not None
+    )
+
+
+def reserve(*, listing_id: uuid.UUID, reservation_ref: str, actor: Actor) -> ListingSummary:
+    """Hold a published listing for one buyer (published -> reserved).
+
+    Idempotent: reserving again with the same ``reservation_ref`` returns the summary unchanged.
+    Raises ``ServiceError`` 409 if the listing is not published or is held by another reservation,
+    404 if it does not exist.
+    """
+    ref = _check_ref(reservation_ref)
+    listing = _locked(listing_id)
+    if listing.status == S.RESERVED and listing.reservation_ref == ref:
+        return ListingSummary.of(listing)
+    if listing.status == S.RESERVED:
+        raise ServiceError(
+            "The listing is reserved for someone else.",
+            status=409,
+            errors={"status": ["Is reserved by another reservation."]},
+        )
+    return ListingSummary.of(transition(listing_id=listing_id, name="reserve", actor=actor, reservation_ref=ref))
+
+
+def release_reservation(*, listing_id: uuid.UUID, reservation_ref: str, actor: Actor, reason: str) -> ListingSummary:
+    """End a reservation without a sale (reserved -> published), e.g. an offer declined or lapsed.
+
+    A no-op when this reservation was already released (or sold): redelivered calls are harmless.
+    Raises ``ServiceError`` 409 when the listing is held by another reservation or was never
+    reserved under this reference.
+    """
+    ref = _check_ref(reservation_ref)
+    listing = _locked(listing_id)
+    if listing.status == S.RESERVED and listing.reservation_ref == ref:
+        return ListingSummary.of(
+            transition(listing_id=listing_id, name="release", actor=actor, reason=reason, reservation_ref=ref)
+        )
+    if _had(listing.id, ref, ("release", "mark_sold", "sell_unit")) or (
+        listing.status == S.REMOVED and _had(listing.id, ref, ("reserve",))
+    ):
+        return ListingSummary.of(listing)
+    raise ServiceError(
+        "This reservation does not hold the listing.",
+        status=409,
+        errors={"reservation_ref": [f"Does not hold this listing (it is {ListingStatus(listing.status).value})."]},
+    )
+
+
+def mark_sold(*, listing_id: uuid.UUID, reservation_ref: str, actor: Actor) -> ListingSummary:
+    """Turn a reservation into a sale (reserved -> sold; back to published while units remain).
+
+    Idempotent for the same ``reservation_ref``; 409 when another reservation holds the listing or
+    this one no longer does (released, removed).
+    """
+    ref = _check_ref(reservation_ref)
+    listing = _locked(listing_id)
+    if listing.status == S.RESERVED and listing.reservation_ref == ref:
+        listing.quantity = max(listing.quantity - 1, 0)
+        name = "mark_sold" if listing.quantity == 0 else "sell_unit"
+        return ListingSummary.of(transition(listing_id=listing_id, name=name, actor=actor, reservation_ref=ref))
+    if _had(listing.id, ref, ("mark_sold", "sell_unit")):
+        return ListingSummary.of(listing)
+    raise ServiceError(
+        "This reservation does not hold the listing.",
+        status=409,
+        errors={"reservation_ref": [f"Does not hold this listing (it is {ListingStatus(listing.status).value})."]},
+    )
 
 
 def publish(*, listing_id: uuid.UUID, actor: Actor) -> Listing:
@@ -107,6 +300,7 @@ def reinstate(*, listing_id: uuid.UUID, actor: Actor) -> Listing:
 
 
 def status_history(*, listing_id: uuid.UUID) -> list[ListingStatusChange]:
+    """Every recorded transition of the listing, oldest first."""
     return list(
         db.session.execute(
             select(ListingStatusChange)
