@@ -96,6 +96,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", "Bazaar <no-reply@bazaar.local>", "From address of outgoing mail"),
     Setting("SMS_PROVIDER", "log", "log | twilio"),
     Setting("PUSH_PROVIDER", "log", "log | fcm"),
+    # Notifications (blueprints/notifications): providers, delivery batches, retries, digests.
+    Setting("SMTP_TIMEOUT_SECONDS", 30, "Timeout of one SMTP command", "int"),
+    Setting("TWILIO_API_BASE", "https://api.twilio.com", "Twilio REST API address (SMS_PROVIDER=twilio)"),
+    Setting("TWILIO_ACCOUNT_SID", "", "Twilio account SID"),
+    Setting("TWILIO_AUTH_TOKEN", "", "Twilio auth token"),
+    Setting("TWILIO_FROM", "", "Sender: an E.164 number or a Messaging Service SID (MG...)"),
+    Setting("FCM_API_BASE", "https://fcm.googleapis.com", "FCM HTTP v1 API address (PUSH_PROVIDER=fcm)"),
+    Setting("FCM_PROJECT_ID", "", "Firebase project id"),
+    Setting("FCM_ACCESS_TOKEN", "", "OAuth2 bearer token for FCM (minted from the service account)"),
+    Setting("PROVIDER_TIMEOUT_SECONDS", 10, "Timeout of one SMS/push provider HTTP call", "int"),
+    Setting("NOTIFICATIONS_BATCH_SIZE", 200, "Deliveries one job sends over one provider connection", "int"),
+    Setting("NOTIFICATIONS_MAX_ATTEMPTS", 5, "Provider attempts of a delivery before its dead letter", "int"),
+    Setting("NOTIFICATIONS_RETRY_BASE_MS", 30000, "First retry delay of a failed delivery; doubles per attempt", "int"),
+    Setting("NOTIFICATIONS_RETRY_MAX_MS", 3600000, "Longest delay between two delivery attempts", "int"),
+    Setting("NOTIFICATIONS_LEASE_SECONDS", 120, "Claim on a batch; a dead worker's batch resumes after it", "int"),
+    Setting("NOTIFICATIONS_DIGEST_MINUTES", 10, "Chatty kinds: at most one email per thread per N minutes", "int"),
+    Setting("NOTIFICATIONS_PRESENCE_TTL_SECONDS", 90, "A socket counts as online this long after its last ping", "int"),
     Setting("WEBHOOKS_ALLOW_PRIVATE", False, "Allow integrator webhooks to private/loopback hosts (tests)", "bool"),
     # Domain events (app/events): outbox relay, subscriber retries, timers, integrator webhooks.
     Setting("EVENTS_RELAY_BATCH_SIZE", 1000, "Outbox rows the relay moves per transaction", "int"),
@@ -216,6 +233,8 @@ class Config:
             raise ConfigError("JWT_PUBLIC_KEYS: required when JWT_ALGORITHM=RS256")
         if self.PAYMENTS_PROVIDER not in {"sandbox", "stripe"}:
             raise ConfigError(f"PAYMENTS_PROVIDER: expected sandbox or stripe, got {self.PAYMENTS_PROVIDER!r}")
+        if self.SMS_PROVIDER not in {"log", "twilio"} or self.PUSH_PROVIDER not in {"log", "fcm"}:
+            raise ConfigError("SMS_PROVIDER/PUSH_PROVIDER: expected log|twilio and log|fcm")
         if self.PAYMENTS_PROVIDER == "stripe" and not self.STRIPE_API_KEY:
             raise ConfigError("STRIPE_API_KEY: required when PAYMENTS_PROVIDER=stripe")
         if self.BAZAAR_ENV == "production":
