@@ -168,7 +168,11 @@ def idempotent(scope: str | None = None, *, ttl: timedelta = DEFAULT_TTL, requir
                 if existing.status_code is None:
                     abort(409, message="A request with this Idempotency-Key is still in progress.")
                 return _replay(existing)
-            response = view(*args, **kwargs)
+            try:
+                response = view(*args, **kwargs)
+            except BaseException:
+                db.session.rollback()  # the key goes with the failed request's writes
+                raise
             if not isinstance(response, Response):
                 raise TypeError("an @idempotent view must return a Response (put the decorator above @blp.response)")
             if response.status_code >= 400:
