@@ -67,18 +67,27 @@ def body_field_key(field: str) -> KeyFunc:
 class RouteLimit:
     setting: str
     key: KeyFunc | None = None
+    count_when: Callable[[Response], bool] | None = None
 
 
-def rate_limit(setting: str, *, key: KeyFunc | None = None) -> Callable[[F], F]:
+def failed(response: Response) -> bool:
+    """Count only refused attempts (a wrong password, a bad code), not successful ones."""
+    return response.status_code >= 400
+
+
+def rate_limit(
+    setting: str, *, key: KeyFunc | None = None, count_when: Callable[[Response], bool] | None = None
+) -> Callable[[F], F]:
     """Give a view a stricter limit read from ``setting``; stack it to key one route several ways.
 
-    Marks the view only: each app applies the marks with its own limiter (:func:`apply_route_limits`),
-    so one blueprint module can serve several apps in a process.
+    ``count_when`` (e.g. :func:`failed`) makes only some answers use the budget; a request is still
+    refused once the budget is spent. Marks the view only: each app applies the marks with its own
+    limiter (:func:`apply_route_limits`), so one blueprint module can serve several apps in a process.
     """
 
     def mark(view: F) -> F:
         marks = list(getattr(view, _MARK, ()))
-        marks.append(RouteLimit(setting, key))
+        marks.append(RouteLimit(setting, key, count_when))
         setattr(view, _MARK, tuple(marks))
         return view
 
@@ -121,7 +130,7 @@ def apply_route_limits(app: Flask) -> None:
         else:
             for mark in marks:
                 limit = _checked(app.config[mark.setting], mark.setting)
-                wrapped = limiter.limit(limit, key_func=mark.key or client_key)(wrapped)
+                wrapped = limiter.limit(limit, key_func=mark.key or client_key, deduct_when=mark.count_when)(wrapped)
         app.view_functions[endpoint] = wrapped
 
 

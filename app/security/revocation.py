@@ -77,7 +77,8 @@ class RevocationMirror:
                 self._follow()
                 backoff = 0.1
             except (redis.RedisError, OSError) as exc:
-                log.warning("revocation mirror offline, checks go to Redis: %s", exc)
+                # Once per outage, not once per retry.
+                log.log(logging.WARNING if self._live else logging.DEBUG, "revocation mirror offline: %s", exc)
             self._live = False
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)

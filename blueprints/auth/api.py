@@ -13,7 +13,7 @@ from flask import Response
 from flask_smorest import abort
 
 from app.db import db
-from app.ratelimit import body_field_key, ip_key, rate_limit
+from app.ratelimit import body_field_key, failed, ip_key, rate_limit
 from app.security import current_principal, login_required
 from app.security.stepup import require_recent_mfa
 from blueprints.auth import accounts, profiles, sessions, signin
@@ -68,8 +68,8 @@ def signup(data: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/login", methods=["POST"])
 @problems(blp, 401, 403, 429)
-@rate_limit("RATELIMIT_AUTH_LOGIN", key=ip_key)
-@rate_limit("RATELIMIT_AUTH_LOGIN_ACCOUNT", key=body_field_key("email"))
+@rate_limit("RATELIMIT_AUTH_LOGIN", key=ip_key, count_when=failed)
+@rate_limit("RATELIMIT_AUTH_LOGIN_ACCOUNT", key=body_field_key("email"), count_when=failed)
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 def login(data: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +84,8 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/login/mfa", methods=["POST"])
 @problems(blp, 401, 403, 429)
-@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
-@rate_limit("RATELIMIT_AUTH_MFA", key=mfa_attempt_key)
+@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key, count_when=failed)
+@rate_limit("RATELIMIT_AUTH_MFA", key=mfa_attempt_key, count_when=failed)
 @blp.arguments(MfaLoginSchema)
 @blp.response(200, TokenSchema)
 def login_mfa(data: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def logout() -> None:
 
 @blp.route("/email/verify", methods=["POST"])
 @problems(blp, 400, 429)
-@rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key)
+@rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key, count_when=failed)
 @blp.arguments(OneTimeTokenSchema)
 @blp.response(200, EmailVerifiedSchema)
 def verify_email(data: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +147,7 @@ def resend_verification() -> Response:
 @blp.route("/password/change", methods=["POST"])
 @problems(blp, 401, 429)
 @blp.doc(security=BEARER)
-@rate_limit("RATELIMIT_AUTH_PASSWORD")
+@rate_limit("RATELIMIT_AUTH_PASSWORD", count_when=failed)
 @login_required
 @require_recent_mfa()
 @blp.arguments(PasswordChangeSchema)
@@ -180,7 +180,7 @@ def request_password_reset(data: dict[str, Any]) -> Response:
 
 @blp.route("/password/reset", methods=["POST"])
 @problems(blp, 400, 403, 429)
-@rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key)
+@rate_limit("RATELIMIT_AUTH_PASSWORD", key=ip_key, count_when=failed)
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
 def reset_password(data: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.db import db
-from app.ratelimit import ip_key, rate_limit
+from app.ratelimit import failed, ip_key, rate_limit
 from app.security import current_principal, login_required
 from app.security.stepup import require_recent_mfa
 from blueprints.auth import mfa, sessions
@@ -50,8 +50,8 @@ def enrol_totp() -> dict[str, str]:
 @blp.route("/mfa/totp/confirm", methods=["POST"])
 @problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
-@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
-@rate_limit("RATELIMIT_AUTH_MFA")
+@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key, count_when=failed)
+@rate_limit("RATELIMIT_AUTH_MFA", count_when=failed)
 @login_required
 @blp.arguments(CodeSchema)
 @blp.response(200, RecoveryCodesSchema)
@@ -68,8 +68,8 @@ def confirm_totp(data: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/mfa/step-up", methods=["POST"])
 @problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
-@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
-@rate_limit("RATELIMIT_AUTH_MFA")
+@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key, count_when=failed)
+@rate_limit("RATELIMIT_AUTH_MFA", count_when=failed)
 @login_required
 @blp.arguments(CodeSchema)
 @blp.response(200, StepUpSchema)
@@ -98,8 +98,8 @@ def regenerate_recovery_codes() -> dict[str, Any]:
 @blp.route("/mfa/totp/disable", methods=["POST"])
 @problems(blp, 401, 409, 429)
 @blp.doc(security=BEARER)
-@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key)
-@rate_limit("RATELIMIT_AUTH_MFA")
+@rate_limit("RATELIMIT_AUTH_MFA", key=ip_key, count_when=failed)
+@rate_limit("RATELIMIT_AUTH_MFA", count_when=failed)
 @login_required
 @blp.arguments(MfaDisableSchema)
 @blp.response(204)

@@ -85,3 +85,12 @@ def test_mfa_code_guessing_is_limited_per_user_across_ips(app, make_app, mfa_acc
     for _ in range(3):
         assert client.post("/auth/mfa/step-up", json={"code": "000000"}, headers=account.headers).status_code == 422
     assert_problem(client.post("/auth/mfa/step-up", json={"code": "000000"}, headers=account.headers), 429)
+
+
+def test_only_failed_logins_spend_the_budget(app, make_app, signup):
+    account = signup()
+    client = make_app(RATELIMIT_AUTH_LOGIN="2/minute", RATELIMIT_AUTH_LOGIN_ACCOUNT="2/minute").test_client()
+    good = {"email": account.email, "password": PASSWORD}
+    assert [client.post("/auth/login", json=good).status_code for _ in range(4)] == [200] * 4
+    assert [attempt_login(client, account.email, ip="127.0.0.1").status_code for _ in range(2)] == [401, 401]
+    assert_problem(client.post("/auth/login", json=good), 429)  # the budget is spent: refused outright
