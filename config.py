@@ -84,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTH_RESET_PASSWORD_TTL_SECONDS", 3600, "Password reset token lifetime", "int"),
     Setting("AUTH_MFA_PENDING_TTL_SECONDS", 300, "Lifetime of the token between password and TOTP steps", "int"),
     Setting("AUTH_TOTP_ISSUER", "Bazaar", "Issuer shown by authenticator apps"),
+    # Offers (blueprints/offers): platform defaults under category and listing policies.
+    Setting("OFFERS_EXPIRY_HOURS", 48, "An offer or counter-offer left unanswered this long expires", "int"),
+    Setting("OFFERS_CHECKOUT_MINUTES", 30, "Accepted offers lapse unless payment is held within this window", "int"),
+    Setting("OFFERS_MAX_COUNTER_ROUNDS", 5, "Counter-offers per negotiation (both parties together)", "int"),
+    Setting("OFFERS_MAX_OPEN_PER_BUYER", 1, "Open negotiations one buyer may have on one listing", "int"),
+    Setting("OFFERS_MAX_DAILY_PER_BUYER", 30, "Negotiations one buyer may start in 24 hours (anti-spam)", "int"),
     Setting("PAYMENTS_PROVIDER", "sandbox", "sandbox | stripe"),
     Setting("STRIPE_API_KEY", "", "Stripe secret key (provider=stripe)"),
     Setting("STRIPE_WEBHOOK_SECRET", "", "Stripe webhook signing secret"),

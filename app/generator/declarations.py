@@ -126,6 +126,10 @@ class Resource:
     (``embed=category``), each to a model declared as a resource too; ``search`` turns ``q`` into a
     SQL condition; ``soft_delete`` names a timestamp column set by DELETE instead of removing the row.
     ``on_create`` / ``on_update`` run domain validation before the write (raise ``abort(422, ...)``).
+    ``scopes`` are named row filters relative to the caller, picked with a query parameter of the list
+    (``{"role": {"buyer": OWNER("buyer_id"), "seller": OWNER("seller_id")}}`` gives ``?role=buyer``).
+    ``detail(obj_id=, principal=)`` adds domain-computed keys to the item response (``GET /<id>``), e.g.
+    an offer's negotiation history, documented by ``detail_schema`` and covered by the ETag.
     """
 
     model: type
@@ -142,6 +146,9 @@ class Resource:
     actions: Sequence[Action] = ()
     on_create: Callable[..., None] | None = None
     on_update: Callable[..., None] | None = None
+    scopes: Mapping[str, Mapping[str, Rule]] = field(default_factory=dict)
+    detail: Callable[..., dict[str, Any]] | None = None
+    detail_schema: type[ma.Schema] | None = None
     max_limit: int = 100
     default_limit: int = 20
     allow_count: bool = True

@@ -199,6 +199,12 @@ def query_fields(
         )
     for attr, flt_field in filters.items():
         schema_fields[attr] = copy.deepcopy(flt_field)
+    for name, choices in resource.scopes.items():
+        schema_fields[f"scope__{name}"] = ma.fields.String(
+            data_key=name,
+            validate=validate.OneOf(sorted(choices)),
+            metadata={"description": f"Only rows where you are the {' or '.join(sorted(choices))}"},
+        )
     return schema_fields
 
 

@@ -21,6 +21,7 @@ from app.generator.access import visibility
 from app.generator.compiled import Compiled
 from app.generator.filtering import SortKey, filter_clause, parse_sort
 from app.generator.pagination import NEXT, PREV, CursorCodec, keyset_clause, order_by, query_fingerprint
+from app.generator.rules import as_sql
 from app.security import Principal
 
 LIST_META = ("limit", "cursor", "fields", "embed", "count")
@@ -92,6 +93,11 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
     conditions = visibility(compiled, resource.policy.list_rule, principal)
     filter_conditions, used = _filter_conditions(compiled, args)
     conditions += filter_conditions
+    for name, choices in resource.scopes.items():
+        chosen = args.get(f"scope__{name}")
+        if chosen is not None:
+            conditions.append(as_sql(choices[chosen].clause(cols, principal)))
+            used[name] = chosen
     fingerprint = query_fingerprint({"filters": used, "sort": [(k.column, k.descending) for k in keys]})
 
     direction = NEXT

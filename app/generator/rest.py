@@ -93,8 +93,12 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
         response = json_response(list_page(compiled, args, principal, codec()))
         return response
 
+    item_output = output
+    if resource.detail_schema is not None:  # the item response = the resource + the domain's detail keys
+        item_output = type(f"{compiled.schema_name}DetailSchema", (output, resource.detail_schema), {})
+
     @blp.route(item_rule, methods=["GET"], endpoint="get")
-    @blp.response(200, output, headers=ETAG_HEADER)
+    @blp.response(200, item_output, headers=ETAG_HEADER)
     @document(
         blp,
         summary=f"Read a {model_name}",
@@ -111,6 +115,8 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
         if row is None:
             abort(404, message=f"No such {model_name}.")
         full = compiled.dump_fn()(row)
+        if resource.detail is not None:
+            full.update(resource.detail(obj_id=path[id_name], principal=principal))
         etag = etag_of(full)
         if request.if_none_match.contains(etag):
             not_modified = Response(status=304)
