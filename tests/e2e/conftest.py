@@ -1,0 +1,172 @@
+"""System-level harness: the real processes, driven only from outside.
+
+Starts gunicorn (threads, Socket.IO), the event relay and an RQ worker with the scheduler on free
+ports against the run's PostgreSQL and Redis, plus an aiosmtpd server whose inbox tests read. Timers
+are shortened by settings so expiry and auto-release happen within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+
+from app.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> Message:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for message in self.messages:
+                    if predicate(message):
+                        return message
+            time.sleep(0.1)
+        raise AssertionError(f"no matching email among {[m['Subject'] for m in self.messages]}")
+
+
+@dataclass
+class System:
+    base_url: str
+    inbox: Inbox
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        return "\n".join(self.logs[name].read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_ready(system: System, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in system.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}:\n{system.log_tail(name)}")
+        try:
+            if requests.get(system.url("/readyz"), timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("the system did not become ready:\n" + system.log_tail("web"))
+
+
+@pytest.fixture(scope="session")
+def system(test_environ, app, tmp_path_factory) -> Iterator[System]:  # type: ignore[no-untyped-def]
+    """gunicorn + relay + worker, sharing the run's database and Redis; SMTP goes to an aiosmtpd inbox."""
+    inbox = Inbox()
+    smtp_port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    port = free_port()
+    environ = {
+        **os.environ,
+        **test_environ,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "PAYMENTS_PROVIDER": "sandbox",
+        "EVENTS_POLL_MS": "100",
+        "EVENTS_RETRY_BASE_MS": "200",
+        "LOG_LEVEL": "INFO",
+    }
+    environ.update(E2E_OVERRIDES)
+    logs_dir = tmp_path_factory.mktemp("e2e-logs")
+    system = System(base_url=f"http://127.0.0.1:{port}", inbox=inbox)
+    commands = {
+        "web": [
+            str(BIN / "gunicorn"),
+            "--config",
+            str(ROOT / "deploy/gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--threads",
+            "32",
+            "wsgi:app",
+        ],
+        "relay": [str(BIN / "bazaar"), "relay"],
+        "worker": [str(BIN / "bazaar"), "worker"],
+    }
+    for name, args in commands.items():
+        log_path = logs_dir / f"{name}.log"
+        system.logs[name] = log_path
+        system.processes[name] = subprocess.Popen(
+            args, cwd=ROOT, env=environ, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_ready(system)
+        yield system
+    finally:
+        for process in system.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in system.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        controller.stop()
+
+
+# Settings that make the story's timers fire within seconds instead of hours or days.
+E2E_OVERRIDES = {
+    "OFFERS_EXPIRY_HOURS": "48",
+    "PAYMENTS_INSPECTION_DAYS": "3",
+}
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright (no browser download), headless."""
+    from playwright.sync_api import sync_playwright
+
+    executable = "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.fail("Chromium is not installed: .ci/run installs it with apt-get install chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield instance
+        instance.close()
