@@ -1,4 +1,4 @@
-"""Accounts: sign-up, email verification, password change and reset, suspension.
+"""Accounts: sign-up, email verification, password change and reset.
 
 Functions work in ``db.session`` and never commit: the caller (API view, admin view, seed) commits
 once, so a change and its events commit together. Each is keyword-only and called alike from all.
@@ -13,7 +13,6 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from app import audit
 from app.db import db, utcnow
 from app.events import publish
 from app.security.passwords import hash_password, verify_password
@@ -26,8 +25,6 @@ from blueprints.auth.events import (
     PasswordChanged,
     PasswordResetRequested,
     UserRegistered,
-    UserReinstated,
-    UserSuspended,
 )
 from blueprints.auth.models import (
     MARKETPLACE_ROLES,
@@ -35,18 +32,10 @@ from blueprints.auth.models import (
     Profile,
     TokenPurpose,
     UserAccount,
-    UserStatus,
-    UserStatusChange,
 )
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 256
-
-# Account status machine: (from, to) -> the event that announces it.
-STATUS_TRANSITIONS = {
-    (UserStatus.ACTIVE, UserStatus.SUSPENDED): UserSuspended,
-    (UserStatus.SUSPENDED, UserStatus.ACTIVE): UserReinstated,
-}
 
 
 def normalize_email(email: str) -> str:
@@ -245,63 +234,3 @@ def change_password(*, user_id: uuid.UUID, session_id: uuid.UUID, current_passwo
         )
     )
     return revoked
-
-
-def change_status(
-    *, user_id: uuid.UUID, to_status: UserStatus, reason: str, actor_type: str, actor_id: str | None
-) -> UserAccount:
-    """Move an account along STATUS_TRANSITIONS, recorded (transition row + audit) and announced."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise invalid_field("reason", "A reason is required.")
-    user = get_user(user_id, for_update=True)
-    if user is None:
-        raise AuthError(404, "No such account.", kind="not-found")
-    from_status = UserStatus(user.status)
-    event_class = STATUS_TRANSITIONS.get((from_status, to_status))
-    if event_class is None:
-        raise AuthError(409, f"An account that is {from_status} cannot become {to_status}.", kind="invalid-transition")
-    now = utcnow()
-    user.status = to_status
-    user.suspended_at = now if to_status == UserStatus.SUSPENDED else None
-    user.suspension_reason = reason if to_status == UserStatus.SUSPENDED else None
-    db.session.add(
-        UserStatusChange(
-            user_id=user.id,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            actor_type=actor_type,
-            actor_id=actor_id,
-            occurred_at=now,
-        )
-    )
-    revoked = 0
-    if to_status == UserStatus.SUSPENDED:
-        revoked = sessions.revoke_all_sessions(user_id=user.id, reason="suspended")
-    action = "suspend" if to_status == UserStatus.SUSPENDED else "reinstate"
-    audit.record(
-        action=f"auth.{action}_user",
-        target_type="auth.User",
-        target_id=user.id,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        inputs={"reason": reason},
-        result={"from": from_status, "to": to_status, "sessions_revoked": revoked},
-    )
-    actor = f"{actor_type}:{actor_id}" if actor_id else actor_type
-    if event_class is UserSuspended:
-        publish(
-            UserSuspended(
-                aggregate_id=user.id,
-                actor=actor,
-                user_id=user.id,
-                email=user.email,
-                reason=reason,
-                suspended_at=now,
-                sessions_revoked=revoked,
-            )
-        )
-    else:
-        publish(UserReinstated(aggregate_id=user.id, actor=actor, user_id=user.id, email=user.email, reason=reason))
-    return user

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 
 from app.db import db
-from blueprints.auth import accounts, mfa
+from blueprints.auth import accounts, mfa, status
 from blueprints.auth.models import UserAccount, UserStatus
 from blueprints.auth.profiles import PublicProfile, public_profiles, to_public
 
@@ -100,12 +100,12 @@ def register_user(
 
 def suspend_user(*, user_id: uuid.UUID, reason: str, actor_type: str, actor_id: str | None) -> None:
     """Suspend an account (staff, or the fraud domain as ``system``): sign-in refused, sessions revoked."""
-    accounts.change_status(
+    status.change_status(
         user_id=user_id, to_status=UserStatus.SUSPENDED, reason=reason, actor_type=actor_type, actor_id=actor_id
     )
 
 
 def reinstate_user(*, user_id: uuid.UUID, reason: str, actor_type: str, actor_id: str | None) -> None:
-    accounts.change_status(
+    status.change_status(
         user_id=user_id, to_status=UserStatus.ACTIVE, reason=reason, actor_type=actor_type, actor_id=actor_id
     )
