@@ -107,6 +107,8 @@ def validate_policy(*, obj: OfferPolicy, actor: Actor, changes: dict[str, Any] |
         errors["listing_id"] = ["Give either listing_id (one listing) or category_id (a category default)."]
     elif obj.category_id is not None and not _is_staff(actor):
         errors["category_id"] = ["Only staff set category defaults."]
+    elif obj.category_id is not None:
+        obj.seller_id = None  # a category default belongs to no seller
     elif obj.listing_id is not None:
         listing = listings.get_listing_summary(listing_id=obj.listing_id)
         if listing is None or (not _is_staff(actor) and listing.seller_id != actor.user_id):
