@@ -148,6 +148,10 @@ SETTINGS: tuple[Setting, ...] = (
         "redis:// URL for cross-process Socket.IO; defaults to REDIS_URL; off = one process",
     ),
     Setting("WORKER_QUEUES", "events,notifications,imports,payouts,default", "Queues a worker listens on", "list"),
+    # Messaging (blueprints/messaging): attachment storage behind pre-signed URLs (local disk).
+    Setting("MESSAGING_STORAGE_DIR", "var/uploads", "Directory of the local-disk attachment storage"),
+    Setting("MESSAGING_UPLOAD_URL_TTL_SECONDS", 900, "Lifetime of pre-signed upload/download URLs", "int"),
+    Setting("MESSAGING_ATTACHMENT_MAX_BYTES", 10485760, "Largest attachment accepted (10 MiB)", "int"),
 )
 
 

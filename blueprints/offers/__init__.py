@@ -28,6 +28,9 @@ def _setup(app: Flask) -> None:
     if app.config["OFFERS_MAX_COUNTER_ROUNDS"] < 0:
         raise ConfigError("OFFERS_MAX_COUNTER_ROUNDS: must be 0 or more")
     import blueprints.offers.subscribers  # noqa: F401 - @on_timer / @subscribe declarations
+    from blueprints.offers import checkout
+
+    checkout.register()  # payments charges accepted offers with the terms offers states
 
 
 domain = Domain(

@@ -3,22 +3,25 @@
 ``effective_policy(listing)`` merges the three field by field, so a seller may set only a minimum and
 inherit everything else. Sellers edit their listings' rows (``/offers/policies``), staff edit any row
 and own the category defaults; ``validate_policy`` is the domain check both paths run before a write.
+``check_buyer_limits`` applies the anti-spam rules when a buyer opens a negotiation.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
-from app.db import db
+from app.db import db, utcnow
 from app.generator import Actor, ServiceError
 from app.generator.rules import STAFF_ROLE
 from blueprints.listings import service as listings
-from blueprints.offers.models import OfferPolicy
+from blueprints.offers import locks
+from blueprints.offers.models import Negotiation, NegotiationStatus, OfferPolicy
 
 FIELDS = (
     "accepts_offers",
@@ -128,3 +131,42 @@ def validate_policy(*, obj: OfferPolicy, actor: Actor, changes: dict[str, Any] |
         errors["auto_accept_bps"] = ["Must be at least the minimum offer share."]
     if errors:
         raise ServiceError("This offer policy is not valid.", status=422, errors=errors)
+
+
+class TooManyOffers(ServiceError):
+    """The buyer started too many negotiations in 24 hours: a 429 with ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, status=429, errors={"listing_id": [message]})
+        self.retry_after = retry_after
+
+
+def check_buyer_limits(buyer_id: uuid.UUID, listing_id: uuid.UUID, policy: EffectivePolicy) -> None:
+    """Anti-spam: open negotiations per buyer on this listing (422), negotiations started per day (429)."""
+    locks.lock_buyer(buyer_id)
+    open_here = db.session.scalar(
+        select(func.count())
+        .select_from(Negotiation)
+        .where(
+            Negotiation.listing_id == listing_id,
+            Negotiation.buyer_id == buyer_id,
+            Negotiation.status == NegotiationStatus.OPEN,
+        )
+    )
+    if open_here >= policy.max_open_per_buyer:
+        raise ServiceError(
+            "You already have an open offer on this listing.",
+            status=422,
+            errors={"listing_id": [f"At most {policy.max_open_per_buyer} open; counter or withdraw yours."]},
+        )
+    since = utcnow() - timedelta(days=1)
+    started = db.session.execute(
+        select(func.count(), func.min(Negotiation.created_at)).where(
+            Negotiation.buyer_id == buyer_id, Negotiation.created_at > since
+        )
+    ).one()
+    if started[0] >= policy.max_daily_per_buyer:
+        retry = max(1, int((started[1] + timedelta(days=1) - utcnow()).total_seconds()) + 1)
+        raise TooManyOffers(
+            f"You can start at most {policy.max_daily_per_buyer} negotiations a day.", retry_after=retry
+        )

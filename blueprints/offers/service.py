@@ -13,10 +13,9 @@ an accepted offer costs, for payments); listings are reserved, released and mark
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.events import cancel as cancel_timer
@@ -30,10 +29,10 @@ from blueprints.offers.models import (
     NegotiationStatus,
     Offer,
     OfferState,
-    OfferTransition,
     Party,
 )
-from blueprints.offers.policies import EffectivePolicy, effective_policy
+from blueprints.offers.policies import EffectivePolicy, TooManyOffers, check_buyer_limits, effective_policy
+from blueprints.offers.queries import OfferTerms, get_offer_terms, negotiation_of
 from blueprints.offers.states import check, is_staff, move, require_turn
 
 __all__ = [
@@ -54,27 +53,6 @@ __all__ = [
 EXPIRE_TIMER = "offers.expire"  # one per negotiation (key): a counter moves it to the new offer
 PUBLISHED = "published"
 MIN_OFFER_REASON = "Thanks for your offer! The seller isn't considering offers below {amount} {currency} for this item."
-
-
-class TooManyOffers(ServiceError):
-    """The buyer started too many negotiations in 24 hours: a 429 with ``retry_after`` seconds."""
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, status=429, errors={"listing_id": [message]})
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class OfferTerms:
-    """What an accepted offer costs and who pays whom (payments' order source)."""
-
-    offer_id: uuid.UUID
-    buyer_id: uuid.UUID
-    seller_id: uuid.UUID
-    listing_id: uuid.UUID
-    amount: int
-    currency: str
-    checkout_due_at: datetime
 
 
 def _locked_offer(offer_id: uuid.UUID) -> Offer:
@@ -122,36 +100,6 @@ def _arm_expiry(offer: Offer, policy: EffectivePolicy) -> None:
     schedule(EXPIRE_TIMER, offer.expires_at, {"offer_id": str(offer.id)}, key=str(offer.negotiation_id))
 
 
-def _check_buyer_limits(buyer_id: uuid.UUID, listing_id: uuid.UUID, policy: EffectivePolicy) -> None:
-    locks.lock_buyer(buyer_id)
-    open_here = db.session.scalar(
-        select(func.count())
-        .select_from(Negotiation)
-        .where(
-            Negotiation.listing_id == listing_id,
-            Negotiation.buyer_id == buyer_id,
-            Negotiation.status == NegotiationStatus.OPEN,
-        )
-    )
-    if open_here >= policy.max_open_per_buyer:
-        raise ServiceError(
-            "You already have an open offer on this listing.",
-            status=422,
-            errors={"listing_id": [f"At most {policy.max_open_per_buyer} open; counter or withdraw yours."]},
-        )
-    since = utcnow() - timedelta(days=1)
-    started = db.session.execute(
-        select(func.count(), func.min(Negotiation.created_at)).where(
-            Negotiation.buyer_id == buyer_id, Negotiation.created_at > since
-        )
-    ).one()
-    if started[0] >= policy.max_daily_per_buyer:
-        retry = max(1, int((started[1] + timedelta(days=1) - utcnow()).total_seconds()) + 1)
-        raise TooManyOffers(
-            f"You can start at most {policy.max_daily_per_buyer} negotiations a day.", retry_after=retry
-        )
-
-
 def create_offer(*, listing_id: uuid.UUID, amount: int, currency: str, actor: Actor, message: str = "") -> Offer:
     """A buyer's opening offer on a published listing; policies may decline or accept it at once."""
     buyer_id = actor.user_id
@@ -176,7 +124,7 @@ def create_offer(*, listing_id: uuid.UUID, amount: int, currency: str, actor: Ac
         raise ServiceError(
             "The seller does not take offers on this listing.", status=422, errors={"listing_id": ["No offers."]}
         )
-    _check_buyer_limits(buyer_id, listing.id, policy)
+    check_buyer_limits(buyer_id, listing.id, policy)
     negotiation = Negotiation(
         id=uuid.uuid4(), listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id, currency=currency
     )
@@ -347,38 +295,3 @@ def expire(*, offer_id: uuid.UUID, actor: Actor | None = None) -> Offer | None:
         return None  # answered, countered or re-armed since the timer was set
     _close(offer, _negotiation(offer), "expire", actor or Actor.system("offers.expiry"), party=None, reason="")
     return offer
-
-
-def get_offer_terms(*, offer_id: uuid.UUID) -> OfferTerms | None:
-    """The payable terms of an accepted, unpaid offer still inside its checkout window (else None)."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.state != OfferState.ACCEPTED or offer.paid_at is not None:
-        return None
-    if offer.checkout_due_at is None or offer.checkout_due_at <= utcnow():
-        return None
-    return OfferTerms(
-        offer_id=offer.id,
-        buyer_id=offer.buyer_id,
-        seller_id=offer.seller_id,
-        listing_id=offer.listing_id,
-        amount=offer.amount,
-        currency=offer.currency,
-        checkout_due_at=offer.checkout_due_at,
-    )
-
-
-def negotiation_of(*, offer_id: uuid.UUID) -> tuple[Negotiation, list[Offer], list[OfferTransition]]:
-    """The negotiation of an offer, its offers (by round) and its timeline (in order)."""
-    negotiation = db.session.execute(
-        select(Negotiation).join(Offer, Offer.negotiation_id == Negotiation.id).where(Offer.id == offer_id)
-    ).scalar_one()
-    negotiation_id = negotiation.id
-    offers = db.session.execute(
-        select(Offer).where(Offer.negotiation_id == negotiation_id).order_by(Offer.round)
-    ).scalars()
-    timeline = db.session.execute(
-        select(OfferTransition)
-        .where(OfferTransition.negotiation_id == negotiation_id)
-        .order_by(OfferTransition.occurred_at, OfferTransition.seq)
-    ).scalars()
-    return negotiation, list(offers), list(timeline)

@@ -3,20 +3,18 @@
 Timers (durable, fired once by the workers): ``offers.expire`` ends an unanswered offer,
 ``offers.checkout`` lets an unpaid acceptance lapse. Subscribers: a listing sold or removed cancels
 its open offers; payments' ``PaymentHeld`` closes the checkout window (offers then marks the listing
-sold), ``PaymentExpired`` or a final ``PaymentFailed`` lets the acceptance lapse at once. Handlers
-work in the bus's transaction and never commit; each is idempotent (a redelivery finds nothing to do).
+sold; a payment held after the acceptance ended is refunded), ``PaymentExpired`` or a final
+``PaymentFailed`` lets the acceptance lapse at once. Handlers work in the bus's transaction and never
+commit; each is idempotent (a redelivery finds nothing to do).
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 from app.events import FiredTimer, on_timer, subscribe
-from blueprints.offers import acceptance, service
-
-log = logging.getLogger(__name__)
+from blueprints.offers import acceptance, checkout, service
 
 PAYMENT_EXPIRED_REASON = "The payment window closed before payment was completed."
 PAYMENT_FAILED_REASON = "The payment could not be completed."
@@ -51,7 +49,7 @@ def payment_held(event: Any) -> None:
         return
     payment_id = uuid.UUID(str(event.payload()["payment_id"]))
     if not acceptance.record_payment(offer_id=offer_id, payment_id=payment_id):
-        log.error("payment %s held for offer %s whose acceptance already ended", payment_id, offer_id)
+        checkout.refund_late_payment(offer_id=offer_id, payment_id=payment_id)
 
 
 @subscribe("payments.PaymentExpired", "payments.PaymentFailed", name="offers.payment_ended")
