@@ -43,7 +43,9 @@ def create_api(app: Flask) -> Api:
             "info": {
                 "description": (
                     "Bazaar: the API of a peer-to-peer marketplace. Errors are application/problem+json "
-                    "(RFC 9457). Money is {amount: integer minor units, currency: ISO 4217}."
+                    "(RFC 9457). Money is {amount: integer minor units, currency: ISO 4217}. "
+                    "Realtime (Socket.IO namespace /realtime): [events and payloads](/docs/realtime), "
+                    "[AsyncAPI document](/docs/realtime.json)."
                 )
             },
         },
