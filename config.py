@@ -130,6 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EVENTS_RELAY_BATCH_SIZE", 1000, "Outbox rows the relay moves per transaction", "int"),
     Setting("EVENTS_JOB_SIZE", 250, "Events per RQ delivery job (workers handle events in batches)", "int"),
     Setting("EVENTS_POLL_MS", 500, "Relay and timer idle poll interval (a commit's NOTIFY wakes it sooner)", "int"),
+    Setting("EVENTS_RELAY_LINGER_MS", 20, "After a NOTIFY wake-up the relay waits this long to batch a burst", "int"),
     Setting("EVENTS_REDISPATCH_AFTER_SECONDS", 60, "Re-send a dispatched batch whose job was lost after this", "int"),
     Setting("EVENTS_RETRY_MAX_ATTEMPTS", 10, "Attempts of a failing subscriber or timer before the dead letter", "int"),
     Setting("EVENTS_RETRY_BASE_MS", 10000, "First retry delay of a subscriber or timer; doubles per attempt", "int"),

@@ -21,8 +21,9 @@ from wtforms import StringField, ValidationError
 
 from admin.charts import bar_chart, stacked_bar_chart
 from app.db import db
-from app.events.delivery import EventDelivery, retry_dead_letter
+from app.events.dead_letters import retry_dead_letter
 from app.events.outbox import OutboxEvent
+from app.events.records import EventDelivery
 from app.events.timers import Timer, rearm
 from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.events.webhook_service import EndpointError, check_event_types, check_url, forget_endpoints, new_secret

@@ -18,70 +18,26 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    bindparam,
-    func,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from app.db import Model, UUIDPk, db, utcnow
+from app.db import db, utcnow
 from app.events.guard import backoff, error_text, handler_scope
 from app.events.outbox import OutboxEvent
-from app.events.subscribers import Subscriber, get_subscriber, subscribers_for
-from app.events.timers import FiredTimer, on_timer, schedule
+from app.events.records import DEAD, DONE, RETRYING, EventDelivery, arm_retry, max_attempts
+from app.events.subscribers import Subscriber, subscribers_for
 
-__all__ = ["EventDelivery", "deliver_events", "retry_dead_letter"]
+__all__ = ["EventDelivery", "deliver_events"]  # the model lives in records
 
 log = logging.getLogger(__name__)
-
-DONE, RETRYING, DEAD = "done", "retrying", "dead"
-REDELIVER_TIMER = "events.redeliver"
 
 SETTLE = text(
     "UPDATE platform.outbox_events SET settled_at = now() WHERE position = ANY(:positions) AND settled_at IS NULL"
 ).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
-
-
-class EventDelivery(UUIDPk, Model):
-    """One subscriber's handling of one event: the idempotency record and, when it fails, the dead letter."""
-
-    __tablename__ = "event_deliveries"
-    __table_args__ = (
-        UniqueConstraint("subscriber", "event_id"),
-        Index("ix_event_deliveries_open", "status", "updated_at", postgresql_where=text("status <> 'done'")),
-        Index("ix_event_deliveries_created", "created_at"),
-        {"schema": "platform"},
-    )
-
-    subscriber: Mapped[str] = mapped_column(String(200), nullable=False)
-    event_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    event_type: Mapped[str] = mapped_column(String(100), nullable=False)
-    event_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)  # done | retrying | dead
-    attempts: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    def __repr__(self) -> str:
-        return f"<EventDelivery {self.subscriber} {self.event_type} {self.event_id} {self.status}>"
 
 
 Item = tuple[int, Any]  # (outbox position, typed event)
@@ -141,7 +97,7 @@ def _claim(
     status, next_at, error = DONE, None, None
     if failure is not None:
         config = current_app.config
-        status = DEAD if _max_attempts(subscriber) <= 1 else RETRYING
+        status = DEAD if max_attempts(subscriber) <= 1 else RETRYING
         if status == RETRYING:
             next_at = now + backoff(1, config["EVENTS_RETRY_BASE_MS"], config["EVENTS_RETRY_MAX_MS"])
         error = error_text(failure)
@@ -171,7 +127,7 @@ def _claim(
     claimed = set(session.execute(statement).scalars())
     if next_at is not None:
         for event_id in claimed:
-            _arm_retry(session, subscriber.name, event_id, 1, next_at)
+            arm_retry(session, subscriber.name, event_id, 1, next_at)
     return claimed
 
 
@@ -215,127 +171,3 @@ def _deliver_one(session: Session, subscriber: Subscriber, item: Item) -> str:
     session.commit()
     log.warning("subscriber %s failed on event %s (attempt 1): %r", subscriber.name, event.id, failure)
     return "failed"
-
-
-def _max_attempts(subscriber: Subscriber | None) -> int:
-    configured = current_app.config["EVENTS_RETRY_MAX_ATTEMPTS"]
-    return subscriber.max_attempts if subscriber and subscriber.max_attempts else configured
-
-
-def _record_failure(
-    session: Session, subscriber: Subscriber | None, event_id: uuid.UUID, *, attempts: int, exc: BaseException | str
-) -> str:
-    """Turn a delivery into ``retrying`` (and arm its retry timer) or, out of attempts, ``dead``."""
-    config = current_app.config
-    name = subscriber.name if subscriber else None
-    now = utcnow()
-    dead = subscriber is None or attempts >= _max_attempts(subscriber)
-    next_at = None if dead else now + backoff(attempts, config["EVENTS_RETRY_BASE_MS"], config["EVENTS_RETRY_MAX_MS"])
-    message = exc if isinstance(exc, str) else error_text(exc)
-    where = [EventDelivery.event_id == event_id]
-    if name is not None:
-        where.append(EventDelivery.subscriber == name)
-    session.execute(
-        update(EventDelivery)
-        .where(*where)
-        .values(
-            status=DEAD if dead else RETRYING,
-            attempts=attempts,
-            last_error=message,
-            next_attempt_at=next_at,
-            delivered_at=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if dead:
-        log.error("subscriber %s gave up on event %s after %d attempts", name, event_id, attempts)
-        return DEAD
-    assert name is not None and next_at is not None
-    _arm_retry(session, name, event_id, attempts, next_at)
-    log.warning("subscriber %s failed on event %s (attempt %d), retrying at %s", name, event_id, attempts, next_at)
-    return RETRYING
-
-
-def _arm_retry(session: Session, subscriber: str, event_id: uuid.UUID, attempts: int, when: datetime) -> None:
-    key = f"{subscriber}:{event_id}:{attempts}"
-    schedule(REDELIVER_TIMER, when, {"subscriber": subscriber, "event_id": str(event_id)}, key=key, session=session)
-
-
-def _locked_delivery(session: Session, timer: FiredTimer) -> EventDelivery | None:
-    return session.execute(
-        select(EventDelivery)
-        .where(
-            EventDelivery.subscriber == timer.payload["subscriber"],
-            EventDelivery.event_id == uuid.UUID(timer.payload["event_id"]),
-        )
-        .with_for_update()
-    ).scalar_one_or_none()
-
-
-def _redelivery_failed(timer: FiredTimer, exc: BaseException) -> bool:
-    """The retry's handler raised (its transaction is rolled back): count the attempt, re-arm or bury."""
-    session = db.session
-    delivery = _locked_delivery(session, timer)
-    if delivery is not None and delivery.status == RETRYING:
-        subscriber = get_subscriber(delivery.subscriber)
-        _record_failure(session, subscriber, delivery.event_id, attempts=delivery.attempts + 1, exc=exc)
-    return True  # handled here: the timer itself is done
-
-
-@on_timer(REDELIVER_TIMER, on_failure=_redelivery_failed)
-def redeliver(timer: FiredTimer) -> None:
-    """Timer handler: one more attempt of a retrying delivery (in the timer's transaction)."""
-    session = db.session
-    delivery = _locked_delivery(session, timer)
-    if delivery is None or delivery.status != RETRYING:
-        return
-    attempts = delivery.attempts + 1
-    subscriber = get_subscriber(delivery.subscriber)
-    row = session.get(OutboxEvent, delivery.event_id)
-    if subscriber is None or row is None:
-        reason = "subscriber no longer declared" if subscriber is None else "event pruned from the outbox"
-        session.execute(
-            update(EventDelivery)
-            .where(EventDelivery.id == delivery.id)
-            .values(status=DEAD, attempts=attempts, last_error=reason, next_attempt_at=None, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        return
-    with handler_scope(session, f"subscriber {subscriber.name}"):
-        subscriber.handler(row.to_event())
-    now = utcnow()
-    session.execute(
-        update(EventDelivery)
-        .where(EventDelivery.id == delivery.id)
-        .values(status=DONE, attempts=attempts, delivered_at=now, next_attempt_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def retry_dead_letter(delivery_id: uuid.UUID, *, session: Session | None = None) -> bool:
-    """Staff action: one more attempt of a dead delivery, now (False when it is not dead)."""
-    session = session if session is not None else db.session
-    delivery = session.execute(
-        select(EventDelivery).where(EventDelivery.id == delivery_id, EventDelivery.status == DEAD).with_for_update()
-    ).scalar_one_or_none()
-    if delivery is None:
-        return False
-    now = utcnow()
-    delivery.status, delivery.next_attempt_at, delivery.updated_at = RETRYING, now, now
-    schedule(
-        REDELIVER_TIMER,
-        now,
-        {"subscriber": delivery.subscriber, "event_id": str(delivery.event_id)},
-        key=f"{delivery.subscriber}:{delivery.event_id}:manual:{uuid.uuid4().hex[:8]}",
-        session=session,
-    )
-    return True
-
-
-def delivery_counts() -> dict[str, int]:
-    """Open deliveries per status (the admin's and the metrics' figures)."""
-    rows = db.session.execute(
-        select(EventDelivery.status, func.count()).where(EventDelivery.status != DONE).group_by(EventDelivery.status)
-    ).all()
-    return {status: int(count) for status, count in rows}

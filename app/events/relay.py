@@ -31,12 +31,22 @@ from flask import Flask
 from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
-from sqlalchemy import BigInteger, String, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.events.outbox import NOTIFY_CHANNEL
+from app.events.relay_sql import (
+    CLAIM_OUTBOX,
+    CLAIM_TIMERS,
+    MARK_DISPATCHED,
+    MARK_TIMERS,
+    PENDING_OF_AGGREGATES,
+    PRUNE,
+    RESET_OUTBOX_JOBS,
+    RESET_TIMER_JOBS,
+    STALE_OUTBOX_JOBS,
+    STALE_TIMER_JOBS,
+)
 
 __all__ = ["Relay", "run_relay"]
 
@@ -49,84 +59,6 @@ TIMERS_PER_JOB = 20
 JOB_TIMEOUT = 600
 FAILURE_TTL = 7 * 24 * 3600
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-
-CLAIM_OUTBOX = text(
-    """
-    SELECT position, aggregate_id FROM platform.outbox_events
-    WHERE dispatched_at IS NULL
-    ORDER BY position
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-    """
-)
-# Every undispatched row (claimed by anyone) of the claimed aggregates, up to the last claimed position.
-PENDING_OF_AGGREGATES = text(
-    """
-    SELECT aggregate_id, position FROM platform.outbox_events
-    WHERE dispatched_at IS NULL AND aggregate_id = ANY(:aggregates) AND position <= :upto
-    ORDER BY aggregate_id, position
-    """
-).bindparams(bindparam("aggregates", type_=ARRAY(String)))
-MARK_DISPATCHED = text(
-    """
-    UPDATE platform.outbox_events AS o
-    SET dispatched_at = now(), dispatch_count = o.dispatch_count + 1, job_id = d.job_id
-    FROM unnest(CAST(:positions AS bigint[]), CAST(:job_ids AS text[])) AS d(position, job_id)
-    WHERE o.position = d.position
-    """
-).bindparams(bindparam("positions", type_=ARRAY(BigInteger)), bindparam("job_ids", type_=ARRAY(String)))
-CLAIM_TIMERS = text(
-    """
-    SELECT id FROM platform.timers
-    WHERE state = 'scheduled' AND due_at <= now()
-    ORDER BY due_at
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-    """
-)
-MARK_TIMERS = text(
-    """
-    UPDATE platform.timers AS t
-    SET state = 'enqueued', enqueued_at = now(), job_id = d.job_id
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:job_ids AS text[])) AS d(id, job_id)
-    WHERE t.id = d.id
-    """
-).bindparams(bindparam("ids", type_=ARRAY(String)), bindparam("job_ids", type_=ARRAY(String)))
-STALE_OUTBOX_JOBS = text(
-    """
-    SELECT DISTINCT job_id FROM platform.outbox_events
-    WHERE dispatched_at IS NOT NULL AND settled_at IS NULL AND dispatched_at < now() - make_interval(secs => :age)
-    """
-)
-RESET_OUTBOX_JOBS = text(
-    """
-    UPDATE platform.outbox_events SET dispatched_at = NULL, job_id = NULL
-    WHERE job_id = ANY(:job_ids) AND settled_at IS NULL
-    """
-).bindparams(bindparam("job_ids", type_=ARRAY(String)))
-STALE_TIMER_JOBS = text(
-    """
-    SELECT DISTINCT job_id FROM platform.timers
-    WHERE state = 'enqueued' AND enqueued_at < now() - make_interval(secs => :age)
-    """
-)
-RESET_TIMER_JOBS = text(
-    "UPDATE platform.timers SET state = 'scheduled', job_id = NULL WHERE job_id = ANY(:job_ids) AND state = 'enqueued'"
-).bindparams(bindparam("job_ids", type_=ARRAY(String)))
-PRUNE = (
-    text(
-        "DELETE FROM platform.event_deliveries WHERE status = 'done' "
-        "AND created_at < now() - make_interval(days => :days)"
-    ),
-    text(
-        "DELETE FROM platform.outbox_events WHERE settled_at IS NOT NULL "
-        "AND settled_at < now() - make_interval(days => :days)"
-    ),
-    text(
-        "DELETE FROM platform.timers WHERE state IN ('fired', 'cancelled') "
-        "AND updated_at < now() - make_interval(days => :days)"
-    ),
-)
 
 
 def ordered_prefix(claimed: Sequence[Any], pending: Sequence[Any]) -> list[Any]:
@@ -162,6 +94,7 @@ class Relay:
         self.batch_size: int = config["EVENTS_RELAY_BATCH_SIZE"]
         self.job_size: int = config["EVENTS_JOB_SIZE"]
         self.poll_seconds: float = config["EVENTS_POLL_MS"] / 1000
+        self.linger_seconds: float = config["EVENTS_RELAY_LINGER_MS"] / 1000
         self.redispatch_after: int = config["EVENTS_REDISPATCH_AFTER_SECONDS"]
         self.retention_days: int = config["EVENTS_RETENTION_DAYS"]
         self.after_enqueue = after_enqueue  # test hook: called between enqueue and commit
@@ -293,13 +226,14 @@ class Relay:
                 log.warning("relay: %s; retrying in %.1fs", exc.__class__.__name__, delay, exc_info=failures == 1)
                 self._stop.wait(delay)
                 continue
-            if not busy:
-                self._wait(self.poll_seconds)
+            if not busy and self._wait(self.poll_seconds) and self.linger_seconds:
+                # Woken by a commit: let a few more arrive so a burst travels as one job, not dozens.
+                self._stop.wait(self.linger_seconds)
         self._close_listener()
         log.info("relay stopped after dispatching %d events", self.dispatched)
 
-    def _wait(self, timeout: float) -> None:
-        """Sleep until a commit NOTIFYs the channel, the timeout passes, or stop() is called."""
+    def _wait(self, timeout: float) -> bool:
+        """Sleep until a commit NOTIFYs the channel (True), the timeout passes, or stop() is called."""
         try:
             if self._listener is None or self._listener.closed:
                 url = make_url(self.app.config["DATABASE_URL"]).set(drivername="postgresql")
@@ -309,13 +243,14 @@ class Relay:
             while not self.stopping:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return
+                    return False
                 # Short slices so stop() is honoured quickly even without a notification.
                 for _ in self._listener.notifies(timeout=min(left, 0.5), stop_after=1):
-                    return
+                    return True
         except psycopg.Error:
             self._close_listener()
             self._stop.wait(timeout)
+        return False
 
     def _close_listener(self) -> None:
         if self._listener is not None:

@@ -40,7 +40,7 @@ def discover_event_modules(extra: list[str] | tuple[str, ...] = ()) -> list[str]
 def init_app(app: Flask, api: Api | None = None, appbuilder: AppBuilder | None = None) -> None:
     """Call after the domains are registered (``create_app``), inside an app context."""
     # The bus's own timers (retries, webhook attempts) and the webhook fan-out subscriber.
-    from app.events import delivery, docs, webhook_service, webhooks_api  # noqa: F401
+    from app.events import dead_letters, docs, webhook_service, webhooks_api  # noqa: F401
 
     app.extensions["bazaar_event_modules"] = discover_event_modules(app.config.get("EVENTS_SUBSCRIBER_MODULES") or ())
     app.register_blueprint(docs.bp)

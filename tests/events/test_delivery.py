@@ -7,8 +7,10 @@ import uuid
 from sqlalchemy import func, select
 
 from app.events import publish
-from app.events.delivery import DEAD, DONE, RETRYING, EventDelivery, deliver_events, retry_dead_letter
+from app.events.dead_letters import retry_dead_letter
+from app.events.delivery import deliver_events
 from app.events.outbox import OutboxEvent
+from app.events.records import DEAD, DONE, RETRYING, EventDelivery
 from app.events.timers import Timer
 from app.extensions import db
 from tests.events import handlers

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from app.embedded import start_redis
 from app.events import publish
-from app.events.delivery import DONE, EventDelivery
 from app.events.outbox import OutboxEvent
+from app.events.records import DONE, EventDelivery
 from app.events.relay import Relay, ordered_prefix, split_jobs
 from app.extensions import db
 from tests.events import handlers

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from admin.accounts import ensure_staff
 from admin.roles import TRUST_SAFETY
 from app.events import publish, schedule
-from app.events.delivery import EventDelivery
+from app.events.records import EventDelivery
 from app.events.timers import Timer
 from app.events.webhook_models import WebhookDelivery, WebhookEndpoint
 from app.extensions import db
