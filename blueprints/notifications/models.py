@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, Timestamps, UUIDPk, utcnow
 
@@ -136,6 +136,8 @@ class DeliveryAttempt(UUIDPk, Model):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(80), nullable=False, default="worker")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    # For the admin: a delivery's show page lists its attempts through this relationship.
+    delivery: Mapped[Delivery] = relationship(Delivery, lazy="select")
 
     def __repr__(self) -> str:
         return f"<DeliveryAttempt {self.channel} #{self.attempt} {self.status}>"

@@ -81,10 +81,10 @@ class BurstWorker(AppWorker):
         pass
 
 
-def run_worker_burst(app: Any) -> None:
+def run_worker_burst(app: Any, queues: tuple[str, ...] = QUEUES) -> None:
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     connection = app.extensions["redis"]
-    worker = BurstWorker([Queue(q, connection=connection) for q in QUEUES], connection=connection, app=app)
+    worker = BurstWorker([Queue(q, connection=connection) for q in queues], connection=connection, app=app)
     try:
         worker.work(burst=True, logging_level="WARNING")
     finally:
@@ -114,14 +114,15 @@ def work_left(app: Any) -> dict[str, int]:
 def drain(notif_app) -> Callable[..., dict[str, int]]:  # type: ignore[no-untyped-def]
     """Run relay + burst worker until nothing is due (or ``until()`` holds), bounded by ``timeout``."""
 
-    def run(until: Callable[[], bool] | None = None, timeout: float = 15.0) -> dict[str, int]:
-        relay = Relay(notif_app)
+    def run(until: Callable[[], bool] | None = None, timeout: float = 15.0, app: Any = None) -> dict[str, int]:
+        target = app or notif_app
+        relay = Relay(target)
         deadline = time.monotonic() + timeout
         while True:
             relay.dispatch_outbox()
             relay.dispatch_timers()
-            run_worker_burst(notif_app)
-            left = work_left(notif_app)
+            run_worker_burst(target)
+            left = work_left(target)
             if until() if until is not None else not any(left.values()):
                 return left
             if time.monotonic() > deadline:

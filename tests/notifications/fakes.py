@@ -72,11 +72,15 @@ class Mailbox:
             message_from_bytes(envelope.original_content or envelope.content, policy=policy.default),
         )
         if number == self.hold_at:
+            # keep_held: the server already stored it (the client dies before reading our reply);
+            # otherwise it is never stored (a dropped connection cancels this coroutine, or we refuse).
+            if self.keep_held:
+                with self.lock:
+                    self.messages.append(received)
             self.held.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.01)
-            if not self.keep_held:
-                return "451 4.3.0 server restarted, message not accepted"
+            return "250 2.0.0 OK queued" if self.keep_held else "451 4.3.0 message not accepted"
         with self.lock:
             self.messages.append(received)
         return "250 2.0.0 OK queued"
@@ -129,10 +133,18 @@ class ProviderFixture:
     requests: list[ProviderRequest] = field(default_factory=list)
     script: deque[tuple[int, Any, dict[str, str]]] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_at: int | None = None  # hold the Nth request (1-based) until released
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def reply(self, request: ProviderRequest) -> tuple[int, Any, dict[str, str]]:
         with self.lock:
             self.requests.append(request)
+            number = len(self.requests)
+        if number == self.hold_at:
+            self.held.set()
+            self.release.wait(30)
+        with self.lock:
             if self.script:
                 return self.script.popleft()
         if "/Messages.json" in request.path:
@@ -175,5 +187,6 @@ class ProviderServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.fixture.release.set()
         self.server.shutdown()
         self.server.server_close()
