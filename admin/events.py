@@ -22,6 +22,7 @@ from wtforms import StringField, ValidationError
 from admin.charts import bar_chart, stacked_bar_chart
 from app.db import db
 from app.events.dead_letters import retry_dead_letter
+from app.events.metrics import bus_health
 from app.events.outbox import OutboxEvent
 from app.events.records import EventDelivery
 from app.events.timers import Timer, rearm
@@ -210,21 +211,6 @@ FLOW_SQL = text(
     GROUP BY 1, 2 ORDER BY 1
     """
 )
-HEALTH_SQL = text(
-    """
-    SELECT
-      (SELECT count(*) FROM platform.outbox_events WHERE dispatched_at IS NULL) AS undispatched,
-      (SELECT count(*) FROM platform.outbox_events WHERE dispatched_at IS NOT NULL AND settled_at IS NULL) AS in_flight,
-      (SELECT extract(epoch FROM now() - min(recorded_at)) FROM platform.outbox_events
-         WHERE dispatched_at IS NULL) AS oldest_undispatched_s,
-      (SELECT count(*) FROM platform.event_deliveries WHERE status = 'retrying') AS retrying,
-      (SELECT count(*) FROM platform.event_deliveries WHERE status = 'dead') AS dead_letters,
-      (SELECT count(*) FROM platform.timers WHERE state IN ('scheduled', 'enqueued')) AS timers_pending,
-      (SELECT count(*) FROM platform.timers WHERE state = 'dead') AS timers_dead,
-      (SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'pending') AS webhooks_pending,
-      (SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'failed') AS webhooks_failed
-    """
-)
 RANGES = {"24h": ("hour", 24, "%H:00"), "7d": ("day", 24 * 7, "%a %d"), "30d": ("day", 24 * 30, "%d %b")}
 
 
@@ -259,7 +245,7 @@ class EventFlowView(BaseView):
             range_key = "24h"
         labels, series = events_per_type(range_key)
         chart = stacked_bar_chart(labels, series, title=f"Events per type, last {range_key}")
-        health = db.session.execute(HEALTH_SQL).one()._asdict()
+        health = bus_health()
         totals = sorted(((name, sum(values)) for name, values in series.items()), key=lambda kv: -kv[1])
         return self.render_template(
             self.template,

@@ -41,9 +41,11 @@ def init_app(app: Flask, api: Api | None = None, appbuilder: AppBuilder | None =
     """Call after the domains are registered (``create_app``), inside an app context."""
     # The bus's own timers (retries, webhook attempts) and the webhook fan-out subscriber.
     from app.events import dead_letters, docs, webhook_service, webhooks_api  # noqa: F401
+    from app.events.metrics import register_collector
 
     app.extensions["bazaar_event_modules"] = discover_event_modules(app.config.get("EVENTS_SUBSCRIBER_MODULES") or ())
     app.register_blueprint(docs.bp)
+    register_collector()
     if api is not None:
         api.register_blueprint(webhooks_api.blp)
     if appbuilder is not None:

@@ -178,3 +178,15 @@ def test_the_realtime_bridge_pushes_committed_events_to_rooms_only(app, make_app
     assert {p["event_id"] for p in pushes} >= {str(good.id)}
     assert all(p["user_id"] == str(user) for p in pushes)
     assert [p for p in theirs.get_received(NAMESPACE) if p["name"] == "tests.waved"] == []
+
+
+def test_metrics_expose_the_bus_backlog(client, events_app, drain):
+    for n in range(3):
+        publish(Pinged(aggregate_id=uuid.uuid4(), n=n))
+    db.session.commit()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "bazaar_events_undispatched 3.0" in text
+    assert 'bazaar_events_deliveries{status="dead"} 0.0' in text
+    drain()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "bazaar_events_undispatched 0.0" in text and "bazaar_events_in_flight 0.0" in text
