@@ -30,13 +30,13 @@ from app.events import schedule
 from app.generator import Actor, ServiceError
 from blueprints.listings import service as listings
 from blueprints.offers import locks
+from blueprints.offers.expiry import EXPIRE_TIMER, REMIND_TIMER
 from blueprints.offers.models import OPEN_STATES, Negotiation, NegotiationStatus, Offer, OfferState, Party
 from blueprints.offers.states import move
 
 log = logging.getLogger(__name__)
 
 CHECKOUT_TIMER = "offers.checkout"
-EXPIRE_TIMER = "offers.expire"
 ANOTHER_ACCEPTED = "Another offer on this listing was accepted."
 LISTING_GONE = {"sold": "The listing was sold.", "removed": "The listing was removed."}
 
@@ -54,11 +54,13 @@ def _lock_negotiation(negotiation_id: uuid.UUID) -> Negotiation:
     ).scalar_one()
 
 
-def _end_negotiation(negotiation: Negotiation, status: NegotiationStatus) -> None:
+def end_negotiation(negotiation: Negotiation, status: NegotiationStatus) -> None:
+    """The negotiation stops awaiting an answer: its expiry and reminder timers are disarmed."""
     negotiation.status = status
     if status is NegotiationStatus.CLOSED:
         negotiation.closed_at = utcnow()
     cancel_timer(EXPIRE_TIMER, str(negotiation.id))
+    cancel_timer(REMIND_TIMER, str(negotiation.id))
 
 
 def _lock_rivals(offer: Offer) -> list[Offer]:
@@ -89,10 +91,10 @@ def accept_locked(offer: Offer, negotiation: Negotiation, actor: Actor, *, party
     listings.reserve(listing_id=offer.listing_id, reservation_ref=reservation_ref(offer.id), actor=actor)
     for rival in _lock_rivals(offer):
         move(rival, "cancel", Actor.system("offers.acceptance"), reason=ANOTHER_ACCEPTED)
-        _end_negotiation(_lock_negotiation(rival.negotiation_id), NegotiationStatus.CLOSED)
+        end_negotiation(_lock_negotiation(rival.negotiation_id), NegotiationStatus.CLOSED)
     offer.checkout_due_at = utcnow() + timedelta(minutes=current_app.config["OFFERS_CHECKOUT_MINUTES"])
     move(offer, "accept", actor, party=party, event_fields={"checkout_due_at": offer.checkout_due_at})
-    _end_negotiation(negotiation, NegotiationStatus.ACCEPTED)
+    end_negotiation(negotiation, NegotiationStatus.ACCEPTED)
     schedule(CHECKOUT_TIMER, offer.checkout_due_at, {"offer_id": str(offer.id)}, key=str(offer.id))
 
 
@@ -117,7 +119,7 @@ def cancel_locked(offer: Offer, actor: Actor, *, reason: str, release_listing: b
         )
     was_accepted = offer.state == OfferState.ACCEPTED
     move(offer, "cancel", actor, reason=reason)
-    _end_negotiation(_lock_negotiation(offer.negotiation_id), NegotiationStatus.CLOSED)
+    end_negotiation(_lock_negotiation(offer.negotiation_id), NegotiationStatus.CLOSED)
     if was_accepted:
         cancel_timer(CHECKOUT_TIMER, str(offer.id))
         if release_listing:
@@ -137,7 +139,7 @@ def lapse(*, offer_id: uuid.UUID, reason: str) -> Offer | None:
         return None  # paid, cancelled, or already lapsed: nothing to do
     system = Actor.system("offers.checkout")
     move(offer, "lapse", system, reason=reason)
-    _end_negotiation(_lock_negotiation(offer.negotiation_id), NegotiationStatus.CLOSED)
+    end_negotiation(_lock_negotiation(offer.negotiation_id), NegotiationStatus.CLOSED)
     cancel_timer(CHECKOUT_TIMER, str(offer.id))
     _release(offer, system, reason)
     return offer

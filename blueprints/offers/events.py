@@ -5,6 +5,7 @@ of which negotiation, on which listing, between which buyer and seller, for how 
 units of ``currency``), from which state to which, who acted (``by``: buyer, seller, staff or
 system) and why. ``OfferCountered`` is published for the NEW offer (``previous_offer_id`` names the
 one it superseded); ``OfferAccepted`` carries ``checkout_due_at``, the end of the payment window.
+``OfferExpiringSoon`` is a reminder (no state change) before an unanswered offer expires.
 Subscribers (listing and payment outcomes) live in :mod:`blueprints.offers.subscribers`.
 """
 
@@ -96,6 +97,23 @@ class OfferCancelled(OfferTransitioned):
 
     type = "offers.OfferCancelled"
     version = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferExpiringSoon(DomainEvent):
+    """An open offer is close to expiring unanswered (a reminder: not a transition)."""
+
+    type = "offers.OfferExpiringSoon"
+    version = 1
+    offer_id: uuid.UUID
+    negotiation_id: uuid.UUID
+    listing_id: uuid.UUID
+    buyer_id: uuid.UUID
+    seller_id: uuid.UUID
+    amount: int
+    currency: str
+    awaiting: str  # buyer | seller: who should answer
+    expires_at: datetime
 
 
 EVENT_OF_TRANSITION: dict[str, type[OfferTransitioned]] = {

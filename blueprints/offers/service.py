@@ -13,16 +13,14 @@ an accepted offer costs, for payments); listings are reserved, released and mark
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.db import db, utcnow
-from app.events import cancel as cancel_timer
-from app.events import schedule
 from app.generator import Actor, ServiceError
 from blueprints.listings import service as listings
 from blueprints.offers import acceptance, locks
+from blueprints.offers.expiry import EXPIRE_TIMER, REMIND_TIMER, arm_expiry, remind
 from blueprints.offers.models import (
     OPEN_STATES,
     Negotiation,
@@ -37,6 +35,7 @@ from blueprints.offers.states import check, is_staff, move, require_turn
 
 __all__ = [
     "EXPIRE_TIMER",
+    "REMIND_TIMER",
     "OfferTerms",
     "TooManyOffers",
     "accept",
@@ -47,10 +46,10 @@ __all__ = [
     "expire",
     "get_offer_terms",
     "negotiation_of",
+    "remind",
     "withdraw",
 ]
 
-EXPIRE_TIMER = "offers.expire"  # one per negotiation (key): a counter moves it to the new offer
 PUBLISHED = "published"
 MIN_OFFER_REASON = "Thanks for your offer! The seller isn't considering offers below {amount} {currency} for this item."
 
@@ -93,11 +92,6 @@ def _check_amount(amount: int, listing: listings.ListingSummary, *, what: str = 
             status=422,
             errors={"price": [f"At most {listing.price_amount} (the asking price)."]},
         )
-
-
-def _arm_expiry(offer: Offer, policy: EffectivePolicy) -> None:
-    offer.expires_at = utcnow() + timedelta(hours=policy.expiry_hours)
-    schedule(EXPIRE_TIMER, offer.expires_at, {"offer_id": str(offer.id)}, key=str(offer.negotiation_id))
 
 
 def create_offer(*, listing_id: uuid.UUID, amount: int, currency: str, actor: Actor, message: str = "") -> Offer:
@@ -144,7 +138,7 @@ def create_offer(*, listing_id: uuid.UUID, amount: int, currency: str, actor: Ac
         state=None,
     )
     negotiation.current_offer_id = offer.id
-    _arm_expiry(offer, policy)
+    arm_expiry(offer, policy)
     db.session.add(offer)
     move(offer, "create", actor, party=Party.BUYER, event_fields={"message": message, "expires_at": offer.expires_at})
     db.session.flush()
@@ -175,9 +169,7 @@ def _close(
     offer: Offer, negotiation: Negotiation, name: str, actor: Actor, *, party: Party | None, reason: str
 ) -> None:
     move(offer, name, actor, party=party, reason=reason)
-    negotiation.status = NegotiationStatus.CLOSED
-    negotiation.closed_at = utcnow()
-    cancel_timer(EXPIRE_TIMER, str(negotiation.id))
+    acceptance.end_negotiation(negotiation, NegotiationStatus.CLOSED)
 
 
 def _require_open_in_time(offer: Offer, name: str) -> None:
@@ -237,7 +229,7 @@ def counter(*, offer_id: uuid.UUID, actor: Actor, amount: int, currency: str, me
     )
     negotiation.counter_rounds += 1
     negotiation.current_offer_id = new.id
-    _arm_expiry(new, policy)  # a counter restarts the clock, for the new offer
+    arm_expiry(new, policy)  # a counter restarts the clock, for the new offer
     db.session.add(new)
     move(
         new,

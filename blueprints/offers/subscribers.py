@@ -1,6 +1,7 @@
 """What the offers domain does when time passes or other domains move (imported at app start).
 
-Timers (durable, fired once by the workers): ``offers.expire`` ends an unanswered offer,
+Timers (durable, fired once by the workers): ``offers.expire`` ends an unanswered offer and
+``offers.remind`` publishes ``OfferExpiringSoon`` before that,
 ``offers.checkout`` lets an unpaid acceptance lapse. Subscribers: a listing sold or removed cancels
 its open offers; payments' ``PaymentHeld`` closes the checkout window (offers then marks the listing
 sold; a payment held after the acceptance ended is refunded), ``PaymentExpired`` or a final
@@ -26,6 +27,11 @@ def expire_offer(timer: FiredTimer) -> None:
     service.expire(offer_id=uuid.UUID(timer.payload["offer_id"]))
 
 
+@on_timer(service.REMIND_TIMER)
+def remind_offer(timer: FiredTimer) -> None:
+    service.remind(offer_id=uuid.UUID(timer.payload["offer_id"]))
+
+
 @on_timer(acceptance.CHECKOUT_TIMER)
 def checkout_lapsed(timer: FiredTimer) -> None:
     acceptance.lapse(offer_id=uuid.UUID(timer.payload["offer_id"]), reason=CHECKOUT_LAPSED_REASON)
@@ -34,6 +40,8 @@ def checkout_lapsed(timer: FiredTimer) -> None:
 @subscribe("listings.ListingSold", "listings.ListingRemoved", name="offers.listing_gone")
 def listing_gone(event: Any) -> None:
     why = "sold" if event.type == "listings.ListingSold" else "removed"
+    if why == "sold" and event.payload().get("quantity_left", 0) > 0:
+        return  # one unit of several: the listing is published again and its offers stand
     acceptance.listing_gone(listing_id=uuid.UUID(str(event.payload()["listing_id"])), why=why)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -169,3 +170,39 @@ def test_accepting_one_offer_cancels_the_others_on_the_listing(api, app, buyer, 
         assert timer(app, "offers.expire", other["negotiation_id"]).state == "cancelled"
     late = api.offer(make_user(), listing, 9_000)
     assert late.status_code == 409 and "reserved" in late.get_json()["detail"]
+
+
+def test_a_reminder_precedes_the_expiry_and_an_answer_disarms_it(api, app, buyer, seller, listing):
+    offer = api.offer(buyer, listing, 6_000).get_json()
+    reminder = timer(app, "offers.remind", offer["negotiation_id"])
+    expiry = timer(app, "offers.expire", offer["negotiation_id"])
+    assert (expiry.due_at - reminder.due_at).total_seconds() == 6 * 3600
+    with app.app_context():
+        from app.events.timers import Timer
+
+        db.session.execute(
+            Timer.__table__.update().where(Timer.id == reminder.id).values(due_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert fire(app, [str(reminder.id)])["fired"] == 1
+    assert outbox_types(app, offer["id"]) == ["offers.OfferCreated", "offers.OfferExpiringSoon"]
+    api.act(seller, offer["id"], "accept")
+    assert timer(app, "offers.remind", offer["negotiation_id"]).state in ("fired", "cancelled")
+    assert timer(app, "offers.expire", offer["negotiation_id"]).state == "cancelled"
+
+
+def test_selling_one_unit_of_several_leaves_the_listings_offers_alone(api, app, buyer, listing):
+    offer = api.offer(buyer, listing, 6_000).get_json()
+    sold_one = RecordedEvent(
+        type="listings.ListingSold",
+        version=1,
+        aggregate_id=str(listing),
+        actor="system",
+        id=uuid.uuid4(),
+        occurred_at=utcnow(),
+        data={"listing_id": str(listing), "quantity_left": 2, "reservation_ref": "listing:buy-now"},
+    )
+    with app.app_context():
+        subscribers.listing_gone(sold_one)
+        db.session.commit()
+    assert offer_row(app, offer["id"]).state == "pending"
