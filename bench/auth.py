@@ -38,7 +38,7 @@ def build_app(**overrides: Any):  # type: ignore[no-untyped-def]
     app = create_app(
         Config(
             LOG_JSON=False,
-            LOG_LEVEL="WARNING",
+            LOG_LEVEL="CRITICAL",  # figures only
             RATELIMIT_DEFAULT="1000000/minute",
             RATELIMIT_AUTH_LOGIN="1000000/minute",
             RATELIMIT_AUTH_LOGIN_ACCOUNT="1000000/minute",

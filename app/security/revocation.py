@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 KEY = "auth:revoked-sid:{sid}"
 CHANNEL = "bazaar:revoked-sessions"
+CLIENT_NAME = "bazaar-revocations"  # visible in CLIENT LIST
 _SEPARATOR = " "
 
 
@@ -84,7 +85,9 @@ class RevocationMirror:
             backoff = min(backoff * 2, 5.0)
 
     def _follow(self) -> None:
-        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=10)
+        client = redis.Redis.from_url(
+            self.redis_url, socket_connect_timeout=2, socket_timeout=10, client_name=CLIENT_NAME
+        )
         pubsub = client.pubsub()
         try:
             pubsub.subscribe(CHANNEL)
