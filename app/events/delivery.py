@@ -16,6 +16,7 @@ and skips the handler; two copies running at once serialise on the record's uniq
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -40,12 +41,48 @@ SETTLE = text(
 ).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
 
 
+FIRST_PER_AGGREGATE = text(
+    "SELECT aggregate_id, min(position) AS first FROM platform.outbox_events "
+    "WHERE position = ANY(:positions) GROUP BY aggregate_id"
+).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
+EARLIER_UNSETTLED = text(
+    """
+    SELECT 1
+    FROM unnest(CAST(:aggregates AS text[]), CAST(:firsts AS bigint[])) AS mine(aggregate_id, first)
+    JOIN platform.outbox_events o
+      ON o.aggregate_id = mine.aggregate_id AND o.position < mine.first AND o.settled_at IS NULL
+    LIMIT 1
+    """
+)
+PREDECESSOR_WAIT_SECONDS = 2.0
+
 Item = tuple[int, Any]  # (outbox position, typed event)
+
+
+def _wait_for_predecessors(session: Session, positions: list[int]) -> None:
+    """Let an earlier job finish the same aggregates first (several workers, one aggregate's events
+    in two jobs): poll until no earlier event of them is unsettled, for at most PREDECESSOR_WAIT_SECONDS.
+
+    Bounded because an earlier job may be lost (the sweeper re-sends it later): order is then best effort.
+    """
+    firsts = session.execute(FIRST_PER_AGGREGATE, {"positions": positions}).all()
+    if not firsts:
+        return
+    params = {"aggregates": [r.aggregate_id for r in firsts], "firsts": [r.first for r in firsts]}
+    deadline = time.monotonic() + PREDECESSOR_WAIT_SECONDS
+    while session.execute(EARLIER_UNSETTLED, params).first() is not None:
+        session.rollback()
+        if time.monotonic() >= deadline:
+            log.info("events from %s: earlier events of their aggregates are still unsettled", min(positions))
+            return
+        time.sleep(0.01)
+    session.rollback()
 
 
 def deliver_events(positions: Sequence[int]) -> dict[str, int]:
     """RQ job: hand a batch of outbox events to every subscriber of each, then settle the rows."""
     session = db.session
+    _wait_for_predecessors(session, list(positions))
     rows = session.execute(
         select(OutboxEvent).where(OutboxEvent.position.in_(list(positions))).order_by(OutboxEvent.position)
     ).scalars()

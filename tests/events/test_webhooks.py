@@ -145,7 +145,7 @@ def test_a_delivery_gives_up_after_its_window_and_a_replay_sends_it_again(events
     drain(until=lambda: (d := _delivery(event.id)) is not None and d.status == "failed", timeout=20)
     delivery = _delivery(event.id)
     attempts = _attempts(delivery.id)
-    assert len(attempts) >= 4 and {a.outcome for a in attempts} == {"http_error"}
+    assert len(attempts) >= 2 and {a.outcome for a in attempts} == {"http_error"}  # retried, then gave up
     assert (attempts[-1].attempted_at - delivery.created_at).total_seconds() <= 1.5
 
     receiver.statuses = []
