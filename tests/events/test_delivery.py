@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 from sqlalchemy import func, select
@@ -142,3 +144,26 @@ def test_a_handler_that_commits_is_refused_and_retried(events_app, drain, publis
     drain(until=lambda: _status("tests.committer", event.id) == DEAD)
     (delivery,) = _deliveries("tests.committer")
     assert "handlers must not commit" in delivery.last_error
+
+
+def test_a_job_waits_for_an_earlier_job_of_the_same_aggregate(events_app):
+    """Two workers, one aggregate's events in two jobs: the later job lets the earlier one go first."""
+    aggregate = uuid.uuid4()
+    for n in (1, 2):
+        publish(_ping(n, aggregate))
+        db.session.commit()
+    first, second = db.session.execute(select(OutboxEvent.position).order_by(OutboxEvent.position)).scalars().all()
+    db.session.rollback()
+
+    def other_worker() -> None:
+        with events_app.app_context():
+            deliver_events([second])
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    time.sleep(0.3)
+    assert handlers.ORDER == []  # the later job is waiting for its predecessor
+    deliver_events([first])
+    thread.join(10)
+    assert not thread.is_alive()
+    assert [n for agg, n in handlers.ORDER if agg == str(aggregate)] == [1, 2]
