@@ -13,6 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.generator.hooks import ListHooks
 from app.generator.rules import NOBODY, PUBLIC, Rule
 
 OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "like", "ilike", "is_null")
@@ -140,6 +141,8 @@ class Resource:
     default_sort: str | None = None
     embed: Sequence[str] = ()
     search: Callable[[type, str], Any] | None = None
+    #: extra list parameters, conditions, computed sorts and page keys (see app.generator.hooks)
+    list_hooks: ListHooks | None = None
     soft_delete: str | None = None
     money: Mapping[str, Money] = field(default_factory=dict)
     fields: Mapping[str, ma.fields.Field] = field(default_factory=dict)

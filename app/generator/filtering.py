@@ -139,6 +139,8 @@ def sort_choices(resource: Resource) -> list[str]:
         if prop.columns[0].nullable:
             raise ValueError(f"{resource.name}: cannot sort on nullable {name!r} (keyset pagination needs NOT NULL)")
         choices.extend([name, f"-{name}"])
+    for name in resource.list_hooks.sorts if resource.list_hooks is not None else ():
+        choices.extend([name, f"-{name}"])
     return choices
 
 
@@ -199,6 +201,8 @@ def query_fields(
         )
     for attr, flt_field in filters.items():
         schema_fields[attr] = copy.deepcopy(flt_field)
+    if resource.list_hooks is not None:
+        schema_fields.update(copy.deepcopy(dict(resource.list_hooks.args)))
     for name, choices in resource.scopes.items():
         schema_fields[f"scope__{name}"] = ma.fields.String(
             data_key=name,

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.generator.access import visibility
 from app.generator.compiled import Compiled
 from app.generator.filtering import SortKey, filter_clause, parse_sort
+from app.generator.hooks import apply_hooks, cursor_types
 from app.generator.pagination import NEXT, PREV, CursorCodec, keyset_clause, order_by, query_fingerprint
 from app.generator.rules import as_sql
 from app.security import Principal
@@ -98,6 +99,9 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
         if chosen is not None:
             conditions.append(as_sql(choices[chosen].clause(cols, principal)))
             used[name] = chosen
+    hook_conditions, hook_used, sort_cols = apply_hooks(resource, cols, keys, args, principal)
+    conditions += hook_conditions
+    used.update(hook_used)
     fingerprint = query_fingerprint({"filters": used, "sort": [(k.column, k.descending) for k in keys]})
 
     direction = NEXT
@@ -105,20 +109,24 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
     keyset = []
     if cursor:
         direction, values = codec.decode(cursor, keys, fingerprint)
-        typed = [sa.literal(v, compiled.column_types[k.column]) for k, v in zip(keys, values, strict=True)]
-        keyset.append(keyset_clause(cols, keys, typed, direction))
+        types = cursor_types(resource, compiled.column_types)
+        typed = [sa.literal(v, types[k.column]) for k, v in zip(keys, values, strict=True)]
+        keyset.append(keyset_clause(sort_cols, keys, typed, direction))
 
     names = args.get("fields") or compiled.output_names
     embed = args.get("embed") or ()
     attrs = compiled.attrs_for(names)
-    for extra in [k.column for k in keys] + [compiled.embeds[e].local_column for e in embed]:
+    computed = [getattr(sort_cols, k.column) for k in keys if k.column not in compiled.column_types]
+    for extra in [k.column for k in keys if k.column in compiled.column_types] + [
+        compiled.embeds[e].local_column for e in embed
+    ]:
         if extra not in attrs:
             attrs.append(extra)
     limit = args["limit"]
     stmt = (
-        sa.select(*select_columns(compiled, attrs))
+        sa.select(*select_columns(compiled, attrs), *computed)
         .where(*conditions, *keyset)
-        .order_by(*order_by(cols, keys, direction))
+        .order_by(*order_by(sort_cols, keys, direction))
         .limit(limit + 1)
     )
     rows = db.session.execute(stmt).all()
@@ -135,13 +143,16 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
             for name in embed:
                 item[name] = embedded[name].get(getattr(row, compiled.embeds[name].local_column))
 
+    hooks = resource.list_hooks
+    extras = hooks.extras(conditions, args, principal, db.session) if hooks and hooks.extras else {}
+
     has_next = more if direction == NEXT else bool(cursor)
     has_prev = bool(cursor) if direction == NEXT else more
     links = {
         "next": _link(NEXT, codec, keys, rows[-1], fingerprint) if rows and has_next else None,
         "prev": _link(PREV, codec, keys, rows[0], fingerprint) if rows and has_prev else None,
     }
-    body: dict[str, Any] = {"items": items, "links": links}
+    body: dict[str, Any] = {"items": items, "links": links, **extras}
     if args.get("count"):
         count_stmt = sa.select(sa.func.count()).select_from(compiled.table).where(*conditions)
         body["total"] = db.session.execute(count_stmt).scalar_one()

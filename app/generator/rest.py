@@ -18,6 +18,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.generator.access import Actor, call_service, check_references, load_for_change, require_principal
 from app.generator.compiled import Compiled
+from app.generator.hooks import cursor_types
 from app.generator.http import (
     ETAG_HEADER,
     IF_MATCH,
@@ -73,7 +74,7 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
     def codec() -> Any:
         app_codec = codec_holder.get("codec")
         if app_codec is None:
-            app_codec = codec_holder["codec"] = codec_for(compiled.key, compiled.column_types)
+            app_codec = codec_holder["codec"] = codec_for(compiled.key, cursor_types(resource, compiled.column_types))
         return app_codec
 
     list_rule = policy.list_rule

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from app.events import DomainEvent
+from app.events import DomainEvent, subscribe
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,3 +132,22 @@ EVENT_OF_TRANSITION: dict[str, type[ListingTransitioned]] = {
     "remove": ListingRemoved,
     "reinstate": ListingReinstated,
 }
+
+
+
+# Subscribers: saved-search matching reacts to this domain's own events, after their commit.
+@subscribe("listings.ListingPublished", name="listings.saved_searches.new_listing")
+def match_new_listing(event: ListingPublished) -> None:
+    """A first publication (from draft) is news to saved searches; a resume after a pause is not."""
+    if event.from_status == "draft":
+        from blueprints.listings.saved_searches import notify_matches
+
+        notify_matches(listing_id=event.listing_id, reason="new_listing")
+
+
+@subscribe("listings.ListingPriceChanged", name="listings.saved_searches.price_drop")
+def match_price_drop(event: ListingPriceChanged) -> None:
+    if event.dropped:
+        from blueprints.listings.saved_searches import notify_matches
+
+        notify_matches(listing_id=event.listing_id, reason="price_drop")

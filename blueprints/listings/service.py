@@ -25,6 +25,7 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.events import publish as publish_event
 from app.generator import Actor, ServiceError
+from blueprints.listings.editing import refresh_derived
 from blueprints.listings.events import EVENT_OF_TRANSITION, ListingPublished, ListingSold
 from blueprints.listings.models import Listing, ListingStatus, ListingStatusChange
 
@@ -273,14 +274,12 @@ def mark_sold(*, listing_id: uuid.UUID, reservation_ref: str, actor: Actor) -> L
 
 
 def publish(*, listing_id: uuid.UUID, actor: Actor) -> Listing:
-    """Publish the listing: buyers can find it (from draft or paused)."""
+    """Publish the listing (from draft or paused) once it is complete: photos, price, category
+    attributes, condition rubric answers, description and shipping. A 422 lists everything missing.
+    """
     listing = _locked(listing_id)
-    if listing.quantity < 1:
-        raise ServiceError(
-            "A listing needs a quantity of at least 1 to be published.",
-            status=422,
-            errors={"quantity": ["Must be at least 1 to publish."]},
-        )
+    if ListingStatus(listing.status) in TRANSITIONS["publish"][0]:
+        refresh_derived(listing, complete=True)
     return transition(listing_id=listing_id, name="publish", actor=actor)
 
 
@@ -308,3 +307,39 @@ def status_history(*, listing_id: uuid.UUID) -> list[ListingStatusChange]:
             .order_by(ListingStatusChange.occurred_at)
         ).scalars()
     )
+
+
+def price_history(*, listing_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every price change of the listing since it was published, oldest first (pricing, alerts)."""
+    from blueprints.listings.models import ListingPriceChange
+
+    rows = db.session.execute(
+        select(ListingPriceChange).where(ListingPriceChange.listing_id == listing_id).order_by(
+            ListingPriceChange.occurred_at
+        )
+    ).scalars()
+    return [
+        {
+            "occurred_at": r.occurred_at,
+            "old_amount": r.old_amount,
+            "new_amount": r.new_amount,
+            "currency": r.currency,
+            "version": r.version,
+        }
+        for r in rows
+    ]
+
+
+def check_category_parent(*, category_id: uuid.UUID | None, parent_id: uuid.UUID | None) -> None:
+    """A category cannot be its own ancestor (the tree stays a tree)."""
+    from blueprints.listings.models import Category
+
+    seen = set()
+    current = parent_id
+    while current is not None:
+        if current == category_id or current in seen:
+            raise ServiceError(
+                "A category cannot be placed under itself.", status=422, errors={"parent_id": ["Would make a cycle."]}
+            )
+        seen.add(current)
+        current = db.session.execute(select(Category.parent_id).where(Category.id == current)).scalar()

@@ -116,6 +116,8 @@ def create_intent(
     )
     db.session.add(payment)
     db.session.flush()  # the unique index speaks before the provider is called
+    # The buyer's funding account, created now in this transaction rather than at capture.
+    ledger.posting.ensure_accounts([ledger.buyer_funding(terms.buyer_id, terms.currency)])
     intent = provider.create_intent(
         amount=payment.amount_total,
         currency=payment.currency,

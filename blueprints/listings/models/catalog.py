@@ -1,8 +1,10 @@
 """Catalog tables (schema ``listings``): a staff-managed category tree and the listings sellers own.
 
 Sellers are users of the auth domain: ``seller_id`` is a plain UUID, never a foreign key across schemas.
-Status changes go through ``service.py`` (an explicit transition table), each one kept in
-``listing_status_changes`` with who, when, from, to and why.
+Status changes go through ``service.py`` (an explicit transition table). ``search_vector`` is kept by
+a trigger (migration ``listings_0004``): weighted title (A), brand (B) and description (C) in the
+listing's own text search language. Search indexes are partial on published rows, the only rows
+public search reads.
 """
 
 from __future__ import annotations
@@ -17,20 +19,24 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
-    Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, Timestamps, UUIDPk, utcnow
 
 SCHEMA = "listings"
+PUBLISHED_ONLY = text("status = 'published' AND deleted_at IS NULL")
+# PostgreSQL text search configurations a listing may be written in ('simple' = no stemming).
+LANGUAGES = ("english", "french", "german", "spanish", "italian", "dutch", "portuguese", "simple")
 
 
 class ListingStatus(enum.StrEnum):
@@ -97,9 +103,35 @@ class Listing(UUIDPk, Timestamps, Model):
         CheckConstraint("price_amount >= 0", name="price_amount_not_negative"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso_4217"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_together"),
+        CheckConstraint("jsonb_typeof(photos) = 'array' AND jsonb_array_length(photos) <= 12", name="photos_array"),
+        CheckConstraint(f"language IN ({', '.join(repr(lang) for lang in LANGUAGES)})", name="language_known"),
+        # Bulk imports are idempotent per seller through the external id.
+        UniqueConstraint("seller_id", "sku"),
         # Keyset pagination of the default sort (newest first) reads this index backwards.
         Index("ix_listings_created_at_id", "created_at", "id"),
         Index("ix_listings_seller_created_at", "seller_id", "created_at"),
+        # Public search: partial indexes on published rows only.
+        Index("ix_listings_search_vector", "search_vector", postgresql_using="gin", postgresql_where=PUBLISHED_ONLY),
+        Index("ix_listings_pub_created", "created_at", "id", postgresql_where=PUBLISHED_ONLY),
+        Index("ix_listings_pub_price", "price_amount", "id", postgresql_where=PUBLISHED_ONLY),
+        Index("ix_listings_pub_category_created", "category_id", "created_at", "id", postgresql_where=PUBLISHED_ONLY),
+        Index(
+            "ix_listings_pub_attributes",
+            "attributes",
+            postgresql_using="gin",
+            postgresql_ops={"attributes": "jsonb_path_ops"},
+            postgresql_where=PUBLISHED_ONLY,
+        ),
+        # Radius search: a bounding box on this GiST index, then the exact great-circle distance.
+        Index(
+            "ix_listings_pub_geo",
+            text("point(longitude, latitude)"),
+            postgresql_using="gist",
+            postgresql_where=text("status = 'published' AND deleted_at IS NULL AND latitude IS NOT NULL"),
+        ),
         {"schema": SCHEMA},
     )
 
@@ -113,6 +145,28 @@ class Listing(UUIDPk, Timestamps, Model):
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
     condition: Mapped[ListingCondition] = mapped_column(_enum(ListingCondition, "listing_condition"), nullable=False)
+    # The seller's answers to the grade's rubric (disclosures) and the score derived from them (0-100).
+    condition_answers: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default="{}", nullable=False
+    )
+    condition_score: Mapped[int | None] = mapped_column(SmallInteger)
+    # Per-category attributes (size, brand...), validated against the category's attributes_schema.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}", nullable=False)
+    # Photo metadata, in display order: [{key, content_type, size_bytes, width, height}] (1-12 to publish).
+    photos: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]", nullable=False)
+    # [{method, price_amount, days_min, days_max}]; price in the listing's currency.
+    shipping_options: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default="[]", nullable=False
+    )
+    location_label: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(2))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(20), default="english", server_default="english", nullable=False)
+    # The seller's external id (bulk import idempotency); unique per seller.
+    sku: Mapped[str | None] = mapped_column(String(100))
+    # Bumped by every recorded edit of a listing that buyers have seen (see listing_versions).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
     status: Mapped[ListingStatus] = mapped_column(
         _enum(ListingStatus, "listing_status"),
         default=ListingStatus.DRAFT,
@@ -125,39 +179,9 @@ class Listing(UUIDPk, Timestamps, Model):
     reservation_ref: Mapped[str | None] = mapped_column(String(100))
     reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    search_vector: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
 
     category: Mapped[Category] = relationship()
 
     def __str__(self) -> str:
         return self.title
-
-
-class ListingStatusChange(UUIDPk, Model):
-    """One row per status transition (append-only): who, when, from, to and why."""
-
-    __tablename__ = "listing_status_changes"
-    __table_args__ = (
-        Index("ix_listing_status_changes_listing", "listing_id", "occurred_at"),
-        Index(
-            "ix_listing_status_changes_reservation",
-            "listing_id",
-            "reservation_ref",
-            postgresql_where=text("reservation_ref IS NOT NULL"),
-        ),
-        {"schema": SCHEMA},
-    )
-
-    listing_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey(f"{SCHEMA}.listings.id", ondelete="CASCADE"), nullable=False
-    )
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    transition: Mapped[str] = mapped_column(String(40), nullable=False)
-    from_status: Mapped[str] = mapped_column(String(20), nullable=False)
-    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
-    actor_type: Mapped[str] = mapped_column(String(16), nullable=False)
-    actor_id: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    # reserve / release / mark_sold: the caller's reservation, which makes those calls idempotent.
-    reservation_ref: Mapped[str | None] = mapped_column(String(100))
-
-    listing: Mapped[Listing] = relationship()

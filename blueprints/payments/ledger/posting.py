@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, event, func, insert, or_, select
+from sqlalchemy import BigInteger, String, Uuid, and_, column, event, func, insert, or_, select, true
+from sqlalchemy import values as sa_values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -190,7 +191,7 @@ def post(
         if not allowed_balance(account.kind, balance + delta):
             raise InsufficientFunds(account, balance, delta)
     entry_id = uuid.uuid4()
-    created = db.session.execute(
+    entry = (
         pg_insert(JournalEntry)
         .values(
             id=entry_id,
@@ -203,18 +204,44 @@ def post(
         )
         .on_conflict_do_nothing(index_elements=["reference"])
         .returning(JournalEntry.id)
-    ).first()
-    if created is None:
-        raise DuplicatePosting(f"{reference!r} is already posted")
-    rows = sorted(
-        (
-            {"id": uuid.uuid4(), "entry_id": entry_id, "account_id": locked[a][0], "currency": a.currency, "amount": n}
-            for a, n in nets.items()
-        ),
-        key=lambda row: row["account_id"],
+        .cte("entry")
     )
-    db.session.execute(insert(JournalLine), rows)
+    rows = sorted(((locked[a][0], a.currency, n) for a, n in nets.items()), key=lambda row: row[0])
+    lines = sa_values(
+        column("id", Uuid()),
+        column("account_id", Uuid()),
+        column("currency", String(3)),
+        column("amount", BigInteger()),
+        name="line",
+    ).data([(uuid.uuid4(), account_id, currency, amount) for account_id, currency, amount in rows])
+    # One round trip: the entry and its lines; no line is written when the reference already exists.
+    statement = (
+        insert(JournalLine)
+        .from_select(
+            ["id", "entry_id", "account_id", "currency", "amount"],
+            select(lines.c.id, entry.c.id, lines.c.account_id, lines.c.currency, lines.c.amount).select_from(
+                entry.join(lines, true())
+            ),
+        )
+        .add_cte(entry)
+        .returning(JournalLine.entry_id)
+    )
+    if not db.session.execute(statement).first():
+        raise DuplicatePosting(f"{reference!r} is already posted")
     return entry_id
+
+
+def ensure_accounts(accounts: Iterable[AccountRef]) -> None:
+    """Create accounts a transaction is about to use, inside it, before it locks any account.
+
+    For callers that know early which new accounts a later posting needs (a new buyer's funding
+    account when a payment opens): one statement here instead of a separate transaction later.
+    """
+    statement = pg_insert(LedgerAccount).on_conflict_do_nothing(constraint="uq_ledger_accounts_identity")
+    rows = [
+        {"id": uuid.uuid4(), "kind": a.kind.value, "currency": a.currency, "owner_id": a.owner_id} for a in accounts
+    ]
+    db.session.execute(statement, rows)
 
 
 def balance(account: AccountRef) -> int:

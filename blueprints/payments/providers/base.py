@@ -92,13 +92,17 @@ def intent_from_object(obj: dict[str, Any]) -> Intent:
     charge = obj.get("latest_charge")
     if isinstance(charge, dict):
         charge = charge.get("id")
+    status = obj.get("status") or REQUIRES_PAYMENT_METHOD
+    received = obj.get("amount_received")
+    if received is None:  # localstripe omits the field: a succeeded intent received its amount
+        received = obj.get("amount") if status == SUCCEEDED else 0
     return Intent(
         id=obj["id"],
-        status=obj.get("status") or REQUIRES_PAYMENT_METHOD,
+        status=status,
         amount=int(obj.get("amount") or 0),
         currency=str(obj.get("currency") or "").upper(),
         client_secret=obj.get("client_secret"),
-        amount_received=int(obj.get("amount_received") or 0),
+        amount_received=int(received or 0),
         attempt_ref=error.get("charge") or charge,
         error_code=error.get("decline_code") or error.get("code"),
         error_message=error.get("message"),

@@ -1,0 +1,143 @@
+"""Search on a small seeded catalog: relevance order, filters, sort, cursors, facets, visibility."""
+
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+from blueprints.listings.models import ListingCondition, ListingStatus
+from tests.listings.factories import make_category, make_listing
+
+G = ListingCondition
+PARIS, LYON = (48.8566, 2.3522), (45.764, 4.8357)
+
+
+@pytest.fixture
+def catalog(app_ctx):  # type: ignore[no-untyped-def]
+    electronics = make_category(name="Electronics")
+    cameras = make_category(name="Cameras", parent_id=electronics)
+    lenses = make_category(name="Lenses", parent_id=cameras)
+    shoes = make_category(name="Shoes")
+    seller, other = uuid.uuid4(), uuid.uuid4()
+
+    def listing(title, category, price, *, age, description="Plain description for this item.", **kw):  # type: ignore[no-untyped-def]
+        kw.setdefault("status", ListingStatus.PUBLISHED)
+        kw.setdefault("seller_id", other)
+        kw.setdefault("attributes", {})
+        return make_listing(
+            category_id=category, title=title, price_amount=price, description=description, age_seconds=age, **kw
+        )
+
+    ids = SimpleNamespace(
+        title=listing("Canon AE-1 film camera", cameras, 12_000, age=50, latitude=PARIS[0], longitude=PARIS[1]),
+        brand=listing("Vintage film camera body", cameras, 9_000, age=40, attributes={"brand": "Canon"},
+                      latitude=LYON[0], longitude=LYON[1]),
+        description=listing("Camera strap", cameras, 1_500, age=30, description="Fits any Canon or Nikon body well."),
+        lens=listing("Nikon 50mm lens", lenses, 20_000, age=20, condition=G.LIKE_NEW,
+                     condition_answers={"flaws": "none", "minor_marks": False}, attributes={"brand": "Nikon"}),
+        shoes=listing("Running shoes", shoes, 4_000, age=10, condition=G.FAIR,
+                      condition_answers={"flaws": "worn soles", "stains": True, "damage": False, "missing_parts": False}),
+        draft=listing("Canon draft camera", cameras, 5_000, age=5, status=ListingStatus.DRAFT, seller_id=seller),
+        paused=listing("Canon paused camera", cameras, 5_000, age=4, status=ListingStatus.PAUSED),
+    )  # fmt: skip
+    return SimpleNamespace(ids=ids, electronics=electronics, cameras=cameras, shoes=shoes, seller=seller)
+
+
+def titles(client, query: str, headers=None) -> list[str]:  # type: ignore[no-untyped-def]
+    response = client.get(f"/listings?{query}", headers=headers or {})
+    assert response.status_code == 200, response.json
+    return [item["title"] for item in response.json["items"]]
+
+
+def test_relevance_ranks_title_over_brand_over_description(client, catalog) -> None:  # type: ignore[no-untyped-def]
+    assert titles(client, "q=canon&sort=-relevance") == [
+        "Canon AE-1 film camera",
+        "Vintage film camera body",
+        "Camera strap",
+    ]
+
+
+def test_full_text_is_language_aware_and_uses_web_search_syntax(client, catalog) -> None:  # type: ignore[no-untyped-def]
+    # "cameras" is stemmed to "camera" (english), matching every title with "camera" in it
+    assert titles(client, "q=cameras&sort=-created_at") == [
+        "Camera strap", "Vintage film camera body", "Canon AE-1 film camera",
+    ]  # fmt: skip
+    assert titles(client, 'q="film camera"&sort=price') == ["Vintage film camera body", "Canon AE-1 film camera"]
+    assert titles(client, "q=canon%20-vintage&sort=price") == ["Camera strap", "Canon AE-1 film camera"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sort=-created_at", ["Running shoes", "Nikon 50mm lens", "Camera strap", "Vintage film camera body",
+                              "Canon AE-1 film camera"]),
+        ("price[gte]=4000&price[lte]=12000&sort=price", ["Running shoes", "Vintage film camera body",
+                                                          "Canon AE-1 film camera"]),
+        ("sort=-price&limit=2", ["Nikon 50mm lens", "Canon AE-1 film camera"]),
+        ("condition[in]=like_new,fair&sort=price", ["Running shoes", "Nikon 50mm lens"]),
+        ("attr=brand:Canon", ["Vintage film camera body"]),
+        ("attr=brand:Nikon&q=lens", ["Nikon 50mm lens"]),
+        ("condition_score[gte]=70&q=lens,shoes", []),
+        ("condition_score[gte]=80&q=nikon", ["Nikon 50mm lens"]),
+        ("condition_score[gte]=40&q=shoes", ["Running shoes"]),
+        ("condition_score[gte]=50&q=shoes", []),
+        (f"lat={LYON[0]}&lng={LYON[1]}&radius_km=50", ["Vintage film camera body"]),
+        (f"lat={PARIS[0]}&lng={PARIS[1]}&radius_km=500&sort=price", ["Vintage film camera body",
+                                                                     "Canon AE-1 film camera"]),
+    ],
+)  # fmt: skip
+def test_filters_and_sorts(client, catalog, query, expected) -> None:  # type: ignore[no-untyped-def]
+    assert titles(client, query) == expected
+
+
+def test_category_filter_covers_the_subtree(client, catalog) -> None:  # type: ignore[no-untyped-def]
+    assert titles(client, f"category={catalog.electronics}&sort=price") == [
+        "Camera strap", "Vintage film camera body", "Canon AE-1 film camera", "Nikon 50mm lens",
+    ]  # fmt: skip
+    assert titles(client, f"category={catalog.shoes}") == ["Running shoes"]
+
+
+def test_only_published_unless_your_own(client, catalog, auth_headers) -> None:  # type: ignore[no-untyped-def]
+    assert "Canon draft camera" not in titles(client, "q=canon")
+    mine = auth_headers(catalog.seller, roles=("seller",))
+    assert "Canon draft camera" not in titles(client, "q=canon", mine)
+    assert titles(client, f"q=canon&seller_id={catalog.seller}", mine) == ["Canon draft camera"]
+    stranger = auth_headers(uuid.uuid4())
+    assert titles(client, f"q=canon&seller_id={catalog.seller}", stranger) == []
+
+
+def test_relevance_pages_continue_with_a_cursor(client, catalog) -> None:  # type: ignore[no-untyped-def]
+    first = client.get("/listings?q=canon&sort=-relevance&limit=2").json
+    assert [i["title"] for i in first["items"]] == ["Canon AE-1 film camera", "Vintage film camera body"]
+    second = client.get(first["links"]["next"]).json
+    assert [i["title"] for i in second["items"]] == ["Camera strap"] and second["links"]["next"] is None
+
+
+def test_facets(client, catalog) -> None:  # type: ignore[no-untyped-def]
+    body = client.get(f"/listings?category={catalog.electronics}&facets=category,condition,price&limit=1").json
+    facets = body["facets"]
+    assert {(f["name"], f["count"]) for f in facets["category"]} == {("Cameras", 3), ("Lenses", 1)}
+    counts = {f["grade"]: f["count"] for f in facets["condition"]}
+    assert counts == {"new_with_tags": 0, "new_without_tags": 0, "like_new": 1, "good": 3, "fair": 0, "for_parts": 0}
+    buckets = {(b["min"], b["max"]): b["count"] for b in facets["price"]}
+    assert buckets[(1_000, 2_500)] == 1 and buckets[(5_000, 10_000)] == 1 and buckets[(10_000, 25_000)] == 2
+    assert sum(buckets.values()) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("sort=-relevance", "sort"),
+        ("lat=45&lng=4", "radius_km"),
+        ("attr=brand", "attr"),
+        ("lang=klingon&q=x", "lang"),
+        ("facets=colour", "facets"),
+        ("radius_km=5000&lat=1&lng=1", "radius_km"),
+    ],
+)
+def test_bad_search_parameters_are_422(client, catalog, query, field) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(f"/listings?{query}")
+    assert response.status_code == 422, response.json
+    assert any(key.startswith(field) for key in response.json["errors"]), response.json
