@@ -103,3 +103,100 @@ def past(seconds: int = 1) -> datetime:
     from datetime import timedelta
 
     return datetime.now(UTC) - timedelta(seconds=seconds)
+
+
+# -- local servers: localstripe, the Connect fixture server, the app over real HTTP ----------------
+
+WEBHOOK_SECRET = "whsec_bazaar_tests"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"server on port {port} exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"server on port {port} did not start within {seconds} s")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """localstripe (a stateful fake Stripe with signed webhooks) on a free port for this run."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    binary = Path(sys.executable).with_name("localstripe")
+    process = subprocess.Popen(
+        [str(binary), "--port", str(port), "--from-scratch"],
+        cwd=tmp_path_factory.mktemp("localstripe"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def connect_server(localstripe) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """The recorded-responses server for Connect calls, forwarding the rest to localstripe."""
+    from tests.payments.stripe_server import StripeFixtureServer
+
+    server = StripeFixtureServer(upstream=localstripe).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def stripe_settings(api_base: str) -> dict[str, str]:
+    return {
+        "PAYMENTS_PROVIDER": "stripe",
+        "STRIPE_API_KEY": "sk_test_bazaar",
+        "STRIPE_API_BASE": api_base,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+
+
+class LiveServer:
+    """The app served over real HTTP by werkzeug in a thread (localstripe posts webhooks to it)."""
+
+    def __init__(self, flask_app) -> None:  # type: ignore[no-untyped-def]
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.app = flask_app
+        self._server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
