@@ -16,12 +16,13 @@ A domain declares an event as a frozen, keyword-only dataclass subclass in its `
 Envelope fields (every event): ``id`` (UUID), ``occurred_at`` (UTC), ``actor`` ("user:<id>",
 "staff:<id>" or "system"), ``aggregate_id`` (the id of the thing that changed: events of one
 aggregate reach subscribers in commit order). Every other field is the payload: JSON-friendly types
-only (str, int, bool, float, UUID, datetime, date, lists and dicts of those, ``X | None``).
+only (str, int, bool, float, UUID, datetime, date, Enum, lists and dicts of those, ``X | None``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 import types
 import typing
@@ -116,6 +117,8 @@ class RecordedEvent:
 
 
 def to_json(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -141,6 +144,8 @@ def _from_json(hint: Any, value: Any) -> Any:
             except (TypeError, ValueError):
                 continue
         return value
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
     if hint is uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     if hint is datetime:
@@ -223,6 +228,8 @@ _JSON_TYPES: dict[Any, dict[str, Any]] = {
 def _json_schema(hint: Any) -> dict[str, Any]:
     if hint in _JSON_TYPES:
         return dict(_JSON_TYPES[hint])
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return {"enum": [member.value for member in hint]}
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):

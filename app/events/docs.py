@@ -35,8 +35,9 @@ SIGNATURE = (
 )
 
 
-def catalog() -> dict[str, Any]:
-    subscribers = all_subscribers()
+def catalog(*, include_subscribers: bool = False) -> dict[str, Any]:
+    """The catalog; subscriber names (internal module paths) only for the developers' CLI, not the web."""
+    subscribers = all_subscribers() if include_subscribers else []
     events = []
     for cls in iter_event_classes():
         doc = inspect.getdoc(cls) or ""
@@ -58,7 +59,7 @@ def catalog() -> dict[str, Any]:
 
 def catalog_markdown() -> str:
     """The same catalog as Markdown (``bazaar events catalog``), for docs outside the app."""
-    data = catalog()
+    data = catalog(include_subscribers=True)
     lines = ["# Bazaar event catalog", "", "Generated from code by `bazaar events catalog`.", "", data["signature"], ""]
     lines += ["## Envelope", "", "| field | type | meaning |", "|---|---|---|"]
     lines += [f"| `{k}` | {v.get('format', v['type'])} | {v.get('description', '')} |" for k, v in ENVELOPE.items()]

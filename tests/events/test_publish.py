@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,3 +120,30 @@ def test_payload_schema_is_derived_from_fields():
     assert schema["properties"]["widget_id"] == {"type": "string", "format": "uuid"}
     assert schema["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}
     assert schema["properties"]["note"] == {"type": "string", "nullable": True}
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Painted(DomainEvent):
+    type = "tests.Painted"
+    version = 1
+    colour: Colour
+    previous: Colour | None = None
+    ids: list[uuid.UUID]
+
+
+def test_enums_and_uuid_lists_round_trip_through_the_outbox(app_ctx):
+    event = Painted(aggregate_id=uuid.uuid4(), colour=Colour.BLUE, ids=[uuid.uuid4()])
+    publish(event)
+    db.session.commit()
+    row = db.session.execute(select(OutboxEvent)).scalar_one()
+    assert row.payload == {"colour": "blue", "previous": None, "ids": [str(event.ids[0])]}
+    loaded = row.to_event()
+    assert loaded.colour is Colour.BLUE and loaded.ids == event.ids
+    schema = payload_schema(Painted)["properties"]
+    assert schema["colour"] == {"enum": ["red", "blue"]}
+    assert schema["previous"] == {"enum": ["red", "blue"], "nullable": True}
