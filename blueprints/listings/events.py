@@ -134,7 +134,6 @@ EVENT_OF_TRANSITION: dict[str, type[ListingTransitioned]] = {
 }
 
 
-
 # Subscribers: saved-search matching reacts to this domain's own events, after their commit.
 @subscribe("listings.ListingPublished", name="listings.saved_searches.new_listing")
 def match_new_listing(event: ListingPublished) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.generator import NOBODY, OWNER, PUBLIC, STAFF, Action, AdminOptions, Money, Policy, Resource
-from app.generator import ServiceError
+from app.generator import NOBODY, OWNER, PUBLIC, STAFF, Action, AdminOptions, Money, Policy, Resource, ServiceError
 from blueprints.listings import editing, search, service
 from blueprints.listings.conditions import validate_disclosures
 from blueprints.listings.models import (
@@ -72,8 +71,14 @@ listings = Resource(
         update=SELLER | STAFF,
         delete=SELLER,
         read_only=(
-            "seller_id", "status", "published_at", "reservation_ref", "reserved_at", "condition_score", "version",
-        ),  # fmt: skip
+            "seller_id",
+            "status",
+            "published_at",
+            "reservation_ref",
+            "reserved_at",
+            "condition_score",
+            "version",
+        ),
         hidden=("search_vector",),
     ),
     money={"price": Money("price_amount", "currency")},
@@ -105,7 +110,16 @@ listings = Resource(
         Action(service.reinstate, allow=STAFF, confirm="Reinstate the selected listings (they come back paused)?"),
     ],
     admin=AdminOptions(
-        list_columns=("title", "status", "price_amount", "currency", "condition", "category", "seller_id", "created_at"),
+        list_columns=(
+            "title",
+            "status",
+            "price_amount",
+            "currency",
+            "condition",
+            "category",
+            "seller_id",
+            "created_at",
+        ),
         search_columns=("title", "status", "condition", "currency", "seller_id", "sku", "category"),
         related=(ListingStatusChange, ListingVersion, ListingPriceChange),
     ),
@@ -119,7 +133,9 @@ rubrics = Resource(
     sort=("created_at",),
     on_create=_check_rubric,
     on_update=_check_rubric,
-    admin=AdminOptions(list_columns=("grade", "label", "base_score", "min_photos", "updated_at"), label="Condition rubrics"),
+    admin=AdminOptions(
+        list_columns=("grade", "label", "base_score", "min_photos", "updated_at"), label="Condition rubrics"
+    ),
 )
 
 saved_searches = Resource(
@@ -149,7 +165,16 @@ imports = Resource(
     sort=("created_at",),
     default_sort="-created_at",
     admin=AdminOptions(
-        list_columns=("filename", "seller_id", "mode", "status", "processed_rows", "total_rows", "failed_count", "created_at"),
+        list_columns=(
+            "filename",
+            "seller_id",
+            "mode",
+            "status",
+            "processed_rows",
+            "total_rows",
+            "failed_count",
+            "created_at",
+        ),
         label="Imports",
     ),
 )

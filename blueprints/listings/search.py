@@ -66,7 +66,9 @@ ARGS: dict[str, ma.fields.Field] = {
         validate=validate.Length(min=1, max=10),
         metadata={"description": "Attribute filters, comma separated key:value pairs (brand:Canon,size:M)"},
     ),
-    "lat": ma.fields.Float(validate=validate.Range(min=-90, max=90), metadata={"description": "Latitude of the centre"}),
+    "lat": ma.fields.Float(
+        validate=validate.Range(min=-90, max=90), metadata={"description": "Latitude of the centre"}
+    ),
     "lng": ma.fields.Float(
         validate=validate.Range(min=-180, max=180), metadata={"description": "Longitude of the centre"}
     ),
@@ -162,7 +164,9 @@ def conditions(args: Mapping[str, Any], principal: Any) -> list[Any]:
     if any(v is not None for v in place):
         if any(v is None for v in place):
             missing = [n for n, v in zip(("lat", "lng", "radius_km"), place, strict=True) if v is None]
-            abort(422, message="A radius search needs lat, lng and radius_km.", errors={n: ["Missing."] for n in missing})
+            abort(
+                422, message="A radius search needs lat, lng and radius_km.", errors={n: ["Missing."] for n in missing}
+            )
         where += radius_clauses(*place)
     return where
 

@@ -314,9 +314,9 @@ def price_history(*, listing_id: uuid.UUID) -> list[dict[str, Any]]:
     from blueprints.listings.models import ListingPriceChange
 
     rows = db.session.execute(
-        select(ListingPriceChange).where(ListingPriceChange.listing_id == listing_id).order_by(
-            ListingPriceChange.occurred_at
-        )
+        select(ListingPriceChange)
+        .where(ListingPriceChange.listing_id == listing_id)
+        .order_by(ListingPriceChange.occurred_at)
     ).scalars()
     return [
         {

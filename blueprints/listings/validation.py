@@ -122,4 +122,3 @@ def grade_of(value: Any) -> ListingCondition | None:
         return ListingCondition(value) if value is not None else None
     except ValueError:
         return None
-

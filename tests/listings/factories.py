@@ -25,7 +25,14 @@ CAMERA_SCHEMA = {
 
 def photos(count: int = 3) -> list[dict[str, Any]]:
     return [
-        {"key": f"photos/{n}.jpg", "content_type": "image/jpeg", "size_bytes": 2000, "width": 800, "height": 600, "order": n}
+        {
+            "key": f"photos/{n}.jpg",
+            "content_type": "image/jpeg",
+            "size_bytes": 2000,
+            "width": 800,
+            "height": 600,
+            "order": n,
+        }
         for n in range(count)
     ]
 

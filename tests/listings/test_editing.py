@@ -77,7 +77,9 @@ def test_someone_elses_listing_cannot_be_edited(app_ctx, client, cameras, seller
     published = make_listing(category_id=cameras, seller_id=seller.id, status=ListingStatus.PUBLISHED)
     # a draft is invisible to others: 404 (its existence is not disclosed)
     assert client.get(f"/listings/{draft}", headers=other_seller.headers).status_code == 404
-    denied = client.patch(f"/listings/{draft}", json={"title": "Mine"}, headers={**other_seller.headers, "If-Match": "*"})
+    denied = client.patch(
+        f"/listings/{draft}", json={"title": "Mine"}, headers={**other_seller.headers, "If-Match": "*"}
+    )
     assert denied.status_code == 404
     # a published listing is visible but not theirs: 403
     denied = client.patch(
@@ -92,14 +94,18 @@ def test_someone_elses_listing_cannot_be_edited(app_ctx, client, cameras, seller
 
 def test_edits_of_a_published_listing_are_versioned_with_price_history(app_ctx, client, cameras, seller) -> None:  # type: ignore[no-untyped-def]
     listing_id = make_listing(category_id=cameras, seller_id=seller.id, status=ListingStatus.PUBLISHED)
-    response = patch(client, listing_id, {"price": {"amount": 20_000, "currency": "EUR"}, "title": "Canon EOS"}, seller.headers)
+    response = patch(
+        client, listing_id, {"price": {"amount": 20_000, "currency": "EUR"}, "title": "Canon EOS"}, seller.headers
+    )
     assert response.status_code == 200, response.json
     assert response.json["version"] == 2
     version = db.session.execute(select(ListingVersion)).scalar_one()
     assert version.changes == {"price_amount": [25_000, 20_000], "title": ["Canon EOS camera", "Canon EOS"]}
     change = db.session.execute(select(ListingPriceChange)).scalar_one()
     assert (change.old_amount, change.new_amount, change.version) == (25_000, 20_000, 2)
-    event = db.session.execute(select(OutboxEvent).where(OutboxEvent.type == "listings.ListingPriceChanged")).scalar_one()
+    event = db.session.execute(
+        select(OutboxEvent).where(OutboxEvent.type == "listings.ListingPriceChanged")
+    ).scalar_one()
     assert event.payload["dropped"] is True and event.payload["new_amount"] == 20_000
     history = client.get(f"/listings/{listing_id}/price-history").json["items"]
     assert [(h["old_amount"], h["new_amount"]) for h in history] == [(25_000, 20_000)]

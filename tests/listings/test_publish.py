@@ -15,7 +15,9 @@ def publish(client, listing_id, headers):  # type: ignore[no-untyped-def]
 
 def test_a_complete_draft_publishes_with_its_condition_score(app_ctx, client, cameras, seller) -> None:  # type: ignore[no-untyped-def]
     listing_id = make_listing(
-        category_id=cameras, seller_id=seller.id, condition_answers={"flaws": "scratch", "stains": True, "missing_parts": False}
+        category_id=cameras,
+        seller_id=seller.id,
+        condition_answers={"flaws": "scratch", "stains": True, "missing_parts": False},
     )
     response = publish(client, listing_id, seller.headers)
     assert response.status_code == 200, response.json
@@ -30,11 +32,23 @@ def test_a_complete_draft_publishes_with_its_condition_score(app_ctx, client, ca
         ({"photos": photos(2)}, {"photos": ["At least 3 photos are needed for the Good grade."]}),
         ({"price_amount": 0}, {"price": ["A price above zero is needed to publish."]}),
         ({"attributes": {}}, {"attributes.brand": ["Required by the category."]}),
-        ({"attributes": {"brand": "Canon", "mount": "Z"}}, {"attributes.mount": ["'Z' is not one of ['EF', 'F', 'E', 'M', 'X']"]}),
-        ({"condition_answers": {"stains": False, "missing_parts": False}}, {"condition_answers.flaws": [
-            "Required by the Good rubric: Describe every visible flaw (write 'none' if there is none)"]}),
+        (
+            {"attributes": {"brand": "Canon", "mount": "Z"}},
+            {"attributes.mount": ["'Z' is not one of ['EF', 'F', 'E', 'M', 'X']"]},
+        ),
+        (
+            {"condition_answers": {"stains": False, "missing_parts": False}},
+            {
+                "condition_answers.flaws": [
+                    "Required by the Good rubric: Describe every visible flaw (write 'none' if there is none)"
+                ]
+            },
+        ),
         ({"description": "short"}, {"description": ["At least 20 characters are needed to publish."]}),
-        ({"shipping_options": []}, {"shipping_options": ["At least one shipping option (or pickup) is needed to publish."]}),
+        (
+            {"shipping_options": []},
+            {"shipping_options": ["At least one shipping option (or pickup) is needed to publish."]},
+        ),
         ({"quantity": 0}, {"quantity": ["Must be at least 1 to publish."]}),
     ],
 )

@@ -11,6 +11,7 @@ from blueprints.listings.models import ListingCondition, ListingStatus
 from tests.listings.factories import make_category, make_listing
 
 G = ListingCondition
+WORN = {"flaws": "worn soles", "stains": True, "damage": False, "missing_parts": False}
 PARIS, LYON = (48.8566, 2.3522), (45.764, 4.8357)
 
 
@@ -37,8 +38,7 @@ def catalog(app_ctx):  # type: ignore[no-untyped-def]
         description=listing("Camera strap", cameras, 1_500, age=30, description="Fits any Canon or Nikon body well."),
         lens=listing("Nikon 50mm lens", lenses, 20_000, age=20, condition=G.LIKE_NEW,
                      condition_answers={"flaws": "none", "minor_marks": False}, attributes={"brand": "Nikon"}),
-        shoes=listing("Running shoes", shoes, 4_000, age=10, condition=G.FAIR,
-                      condition_answers={"flaws": "worn soles", "stains": True, "damage": False, "missing_parts": False}),
+        shoes=listing("Running shoes", shoes, 4_000, age=10, condition=G.FAIR, condition_answers=WORN),
         draft=listing("Canon draft camera", cameras, 5_000, age=5, status=ListingStatus.DRAFT, seller_id=seller),
         paused=listing("Canon paused camera", cameras, 5_000, age=4, status=ListingStatus.PAUSED),
     )  # fmt: skip

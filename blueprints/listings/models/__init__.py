@@ -9,7 +9,14 @@ from blueprints.listings.models.catalog import (
     ListingStatus,
 )
 from blueprints.listings.models.history import ListingPriceChange, ListingStatusChange, ListingVersion
-from blueprints.listings.models.imports import ImportFile, ImportFormat, ImportIssue, ImportJob, ImportMode, ImportStatus
+from blueprints.listings.models.imports import (
+    ImportFile,
+    ImportFormat,
+    ImportIssue,
+    ImportJob,
+    ImportMode,
+    ImportStatus,
+)
 from blueprints.listings.models.rubrics import ConditionRubric
 from blueprints.listings.models.searches import SavedSearch
 

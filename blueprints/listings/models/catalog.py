@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Model, Timestamps, UUIDPk, utcnow
+from app.db import Model, Timestamps, UUIDPk
 
 SCHEMA = "listings"
 PUBLISHED_ONLY = text("status = 'published' AND deleted_at IS NULL")
@@ -146,9 +146,7 @@ class Listing(UUIDPk, Timestamps, Model):
     quantity: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
     condition: Mapped[ListingCondition] = mapped_column(_enum(ListingCondition, "listing_condition"), nullable=False)
     # The seller's answers to the grade's rubric (disclosures) and the score derived from them (0-100).
-    condition_answers: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, default=dict, server_default="{}", nullable=False
-    )
+    condition_answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}", nullable=False)
     condition_score: Mapped[int | None] = mapped_column(SmallInteger)
     # Per-category attributes (size, brand...), validated against the category's attributes_schema.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}", nullable=False)

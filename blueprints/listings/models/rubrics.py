@@ -34,9 +34,7 @@ class ConditionRubric(UUIDPk, Timestamps, Model):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     min_photos: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1", nullable=False)
     base_score: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    disclosures: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, default=list, server_default="[]", nullable=False
-    )
+    disclosures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]", nullable=False)
 
     def __str__(self) -> str:
         return self.label
