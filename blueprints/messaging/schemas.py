@@ -94,7 +94,8 @@ class AttachmentSchema(ma.Schema):
 
 
 class MessageSchema(ma.Schema):
-    """A stored message (``message.new`` carries the same object)."""
+    """A stored message. ``message.new`` carries the same object to the thread room and to both
+    participants' user rooms (each socket once)."""
 
     id = ma.fields.UUID(required=True)
     thread_id = ma.fields.UUID(required=True)
@@ -222,10 +223,12 @@ class TypingEventSchema(ma.Schema):
 
 
 class ThreadUpdatedSchema(ma.Schema):
-    """``thread.updated`` to ``user:<id>``: what changed in one of your threads, from your side."""
+    """``thread.updated`` to ``user:<id>``: you read, archived or unarchived a thread (any of your devices).
+
+    New messages come as ``message.new`` (to your user room too): unread = its seq minus your read_seq."""
 
     thread_id = ma.fields.UUID(required=True)
-    reason = ma.fields.String(required=True, validate=validate.OneOf(("message", "read", "archive", "unarchive")))
+    reason = ma.fields.String(required=True, validate=validate.OneOf(("read", "archive", "unarchive")))
     last_seq = ma.fields.Integer(required=True)
     last_activity_at = ma.fields.AwareDateTime(required=True)
     read_seq = ma.fields.Integer(required=True)

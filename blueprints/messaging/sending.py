@@ -1,9 +1,13 @@
 """Sending messages and reading history: the same functions serve REST, Socket.IO and other domains.
 
-Send = lock the thread row, return the stored message if this ``client_id`` was seen (a resend after a
-dropped connection), refuse blocked pairs, take the next ``seq``, store, publish ``MessageSent`` (and
-``OffPlatformContactFlagged`` when the detector finds contact details) in the same transaction, and
-push ``message.new`` once committed: persist first, then emit.
+Send = lock the thread row (one statement, which also reads any block between the two participants),
+insert the message with the next ``seq`` unless this ``(sender, client_id)`` is already stored (a
+resend after a dropped connection: the stored message is returned) and move the thread forward in
+the same statement, publish ``MessageSent`` (and ``OffPlatformContactFlagged`` when the detector finds
+contact details) in the same transaction, and push ``message.new`` once committed: persist, then emit.
+That one push goes to the thread room and both participants' user rooms (inboxes update from it:
+unread = its ``seq`` minus your read marker, which your own messages move).
+It is the hot path of chat, so it uses Core statements and plain dicts (no ORM rows, no marshmallow).
 """
 
 from __future__ import annotations
@@ -13,17 +17,45 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from app.db import db, utcnow
 from app.events import publish
 from app.generator import Actor, ServiceError
 from blueprints.messaging import attachments, blocks, detector, push
 from blueprints.messaging.events import MessageSent, OffPlatformContactFlagged
-from blueprints.messaging.models import MAX_BODY_CHARS, Attachment, Message, MessageKind, Thread
-from blueprints.messaging.threads import NOT_FOUND, lock_for_participant, other_party, side_of, state_for
+from blueprints.messaging.models import MAX_BODY_CHARS, Attachment, Block, Message, MessageKind, Thread
+from blueprints.messaging.threads import NOT_FOUND
 
 PREVIEW_CHARS = 140
+ATTACHMENTS = Attachment.__table__  # Core: ORM-enabled DML would synchronise the session for nothing
+
+# Store a message as the thread's next seq and move the thread forward, in one round trip. Written as
+# SQL because it is chat's hot path and SQLAlchemy does not cache compiled PostgreSQL INSERT .. ON
+# CONFLICT constructs (measured: the statement was recompiled on every send). A (sender, client_id)
+# already stored inserts nothing, so the UPDATE finds no row and nothing moves: a resend.
+_STORE = """
+WITH stored AS (
+    INSERT INTO messaging.messages
+        (id, thread_id, seq, kind, sender_id, client_id, body, system_code, data, flags, created_at)
+    VALUES (:id, :thread_id, :seq, :kind, :sender_id, :client_id, :body, :system_code, :data, :flags, :now)
+    ON CONFLICT (thread_id, sender_id, client_id) DO NOTHING
+    RETURNING seq
+)
+UPDATE messaging.threads AS t
+SET last_seq = stored.seq, last_activity_at = :now, updated_at = :now,
+    buyer_archived_at = NULL, seller_archived_at = NULL /* the sender's read marker */
+FROM stored
+WHERE t.id = :thread_id AND t.last_seq + 1 = stored.seq
+RETURNING t.last_seq
+"""
+STORE = {
+    side: text(
+        _STORE.replace("/* the sender's read marker */", f", {side}_read_seq = stored.seq" if side else "")
+    ).bindparams(bindparam("data", type_=JSONB), bindparam("flags", type_=JSONB))
+    for side in ("buyer", "seller", None)
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +68,47 @@ class SendResult:
         return self.message["id"]
 
 
+def _lock_statement(*, participant_only: bool) -> Any:
+    """The thread row, locked until commit, with who blocked whom between its two participants.
+
+    Built once with bind parameters: constructing it per send cost more CPU than running it.
+    """
+    pair = or_(
+        and_(Block.blocker_id == Thread.buyer_id, Block.blocked_id == Thread.seller_id),
+        and_(Block.blocker_id == Thread.seller_id, Block.blocked_id == Thread.buyer_id),
+    )
+    blockers = select(func.array_agg(Block.blocker_id)).where(pair).scalar_subquery()
+    stmt = select(
+        Thread.id,
+        Thread.listing_id,
+        Thread.buyer_id,
+        Thread.seller_id,
+        Thread.last_seq,
+        blockers.label("blockers"),
+    ).where(Thread.id == bindparam("thread_id"))
+    if participant_only:
+        user = bindparam("user_id", type_=Thread.buyer_id.type)
+        stmt = stmt.where(or_(Thread.buyer_id == user, Thread.seller_id == user))
+    return stmt.with_for_update(of=Thread)
+
+
+LOCK_FOR_PARTICIPANT = _lock_statement(participant_only=True)
+LOCK_FOR_SYSTEM = _lock_statement(participant_only=False)
+
+
+def _lock(thread_id: uuid.UUID, participant: uuid.UUID | None, *, system: bool = False) -> Any:
+    """The thread row locked until commit (plus blockers), or a 404 for non-participants."""
+    if system:
+        row = db.session.execute(LOCK_FOR_SYSTEM, {"thread_id": thread_id}).first()
+    elif participant is None:
+        row = None
+    else:
+        row = db.session.execute(LOCK_FOR_PARTICIPANT, {"thread_id": thread_id, "user_id": participant}).first()
+    if row is None:
+        raise ServiceError(NOT_FOUND, status=404)
+    return row
+
+
 def send_message(
     *,
     thread_id: uuid.UUID,
@@ -46,17 +119,18 @@ def send_message(
 ) -> SendResult:
     """Store a participant's message once per ``client_id``; ``body`` is already trimmed (schemas)."""
     sender_id = actor.user_id
-    thread = lock_for_participant(thread_id, sender_id)
+    thread = _lock(thread_id, sender_id)
     assert sender_id is not None
-    existing = db.session.execute(
-        select(Message).where(
-            Message.thread_id == thread.id, Message.sender_id == sender_id, Message.client_id == client_id
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return SendResult(_replay(existing, body, attachment_ids), duplicate=True)
-    recipient_id = other_party(thread, sender_id)
-    blocks.check_can_contact(sender_id=sender_id, recipient_id=recipient_id)
+    if attachment_ids:  # a resend must not trip over its own, already claimed, attachments
+        existing = _existing(thread.id, sender_id, client_id)
+        if existing is not None:
+            return SendResult(_replay(existing, body, attachment_ids), duplicate=True)
+    recipient_id = thread.seller_id if thread.buyer_id == sender_id else thread.buyer_id
+    blockers = thread.blockers or ()
+    if recipient_id in blockers:
+        raise ServiceError(blocks.NOT_ACCEPTED, status=403)
+    if sender_id in blockers:
+        raise ServiceError(blocks.YOU_BLOCKED, status=403)
     claimed = attachments.claim(thread_id=thread.id, sender_id=sender_id, attachment_ids=attachment_ids)
     signals = detector.signals(body)
     message = _append(
@@ -69,20 +143,31 @@ def send_message(
         attachments=claimed,
         recipient_ids=[recipient_id],
     )
+    if message is None:  # (sender, client_id) already stored: this is a resend
+        existing = _existing(thread.id, sender_id, client_id)
+        assert existing is not None
+        return SendResult(_replay(existing, body, attachment_ids), duplicate=True)
     if signals:
         publish(
             OffPlatformContactFlagged(
                 aggregate_id=thread.id,
                 actor=f"user:{sender_id}",
                 thread_id=thread.id,
-                message_id=message.id,
+                message_id=uuid.UUID(message["id"]),
                 listing_id=thread.listing_id,
                 sender_id=sender_id,
                 recipient_id=recipient_id,
                 signals=signals,
             )
         )
-    return SendResult(push.message_view(message, claimed), duplicate=False)
+    return SendResult(message, duplicate=False)
+
+
+def _existing(thread_id: uuid.UUID, sender_id: uuid.UUID | None, client_id: str) -> Message | None:
+    sender = Message.sender_id.is_(None) if sender_id is None else Message.sender_id == sender_id
+    return db.session.execute(
+        select(Message).where(Message.thread_id == thread_id, sender, Message.client_id == client_id)
+    ).scalar_one_or_none()
 
 
 def _replay(existing: Message, body: str, attachment_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
@@ -103,14 +188,7 @@ def post_system_message(
     """A platform note in a thread (e.g. ``offer.accepted``), idempotent per ``key``; ignores blocks."""
     if not 1 <= len(key) <= 64 or not 1 <= len(code) <= 64 or len(text) > MAX_BODY_CHARS:
         raise ValueError("system message: key and code of 1-64 characters, text within the body limit")
-    thread = db.session.execute(select(Thread).where(Thread.id == thread_id).with_for_update()).scalar_one_or_none()
-    if thread is None:
-        raise ServiceError(NOT_FOUND, status=404)
-    existing = db.session.execute(
-        select(Message).where(Message.thread_id == thread.id, Message.sender_id.is_(None), Message.client_id == key)
-    ).scalar_one_or_none()
-    if existing is not None:
-        return push.message_view(existing)
+    thread = _lock(thread_id, None, system=True)
     message = _append(
         thread,
         kind=MessageKind.SYSTEM,
@@ -121,11 +199,15 @@ def post_system_message(
         data=data or {},
         recipient_ids=[thread.buyer_id, thread.seller_id],
     )
-    return push.message_view(message)
+    if message is None:
+        existing = _existing(thread.id, None, key)
+        assert existing is not None
+        return push.message_view(existing)
+    return message
 
 
 def _append(
-    thread: Thread,
+    thread: Any,
     *,
     kind: MessageKind,
     sender_id: uuid.UUID | None,
@@ -136,40 +218,43 @@ def _append(
     data: dict[str, Any] | None = None,
     flags: list[str] | None = None,
     attachments: Sequence[Attachment] = (),
-) -> Message:
-    """Take the thread's next seq (the row is locked), store the message, publish and schedule pushes."""
+) -> dict[str, Any] | None:
+    """Store the message as the thread's next seq (row locked) and move the thread forward, in one
+    statement; publish and schedule the pushes. None when ``(sender, client_id)`` is already stored."""
     now = utcnow()
-    thread.last_seq += 1
-    thread.last_activity_at = now
-    thread.buyer_archived_at = thread.seller_archived_at = None  # a new message brings the thread back
-    if sender_id is not None:
-        setattr(thread, f"{side_of(thread, sender_id)}_read_seq", thread.last_seq)  # you read what you answer
-    message = Message(
-        id=uuid.uuid4(),
-        thread_id=thread.id,
-        seq=thread.last_seq,
-        kind=kind,
-        sender_id=sender_id,
-        client_id=client_id,
-        body=body,
-        system_code=system_code,
-        data=data or {},
-        flags=flags or [],
-        created_at=now,
-    )
-    db.session.add(message)
+    seq = thread.last_seq + 1
+    message_id = uuid.uuid4()
+    sender_side = {thread.buyer_id: "buyer", thread.seller_id: "seller"}.get(sender_id)  # None: system
+    advanced = db.session.execute(
+        STORE[sender_side],
+        {
+            "id": message_id,
+            "thread_id": thread.id,
+            "seq": seq,
+            "kind": kind.value,
+            "sender_id": sender_id,
+            "client_id": client_id,
+            "body": body,
+            "system_code": system_code,
+            "data": data or {},
+            "flags": flags or [],
+            "now": now,
+        },
+    ).scalar_one_or_none()
+    if advanced is None:
+        return None
     if attachments:
-        db.session.flush()  # the message row must exist before attachments point at it
-        for attachment in attachments:
-            attachment.message_id = message.id
+        db.session.execute(
+            update(ATTACHMENTS).where(ATTACHMENTS.c.id.in_([a.id for a in attachments])).values(message_id=message_id)
+        )
     publish(
         MessageSent(
             aggregate_id=thread.id,
             actor=f"user:{sender_id}" if sender_id else "system",
             thread_id=thread.id,
-            message_id=message.id,
+            message_id=message_id,
             listing_id=thread.listing_id,
-            seq=message.seq,
+            seq=seq,
             kind=kind.value,
             sender_id=sender_id,
             recipient_ids=recipient_ids,
@@ -178,12 +263,23 @@ def _append(
             system_code=system_code,
         )
     )
-    view = push.message_view(message, attachments)
-    push.after_commit(
-        [("message.new", view, f"thread:{thread.id}")]
-        + [push.to_user(user, state_for(thread, user, "message")) for user in (thread.buyer_id, thread.seller_id)]
+    view = push.message_dict(
+        id=message_id,
+        thread_id=thread.id,
+        seq=seq,
+        kind=kind.value,
+        sender_id=sender_id,
+        client_id=client_id,
+        body=body,
+        system_code=system_code,
+        data=data or {},
+        attachments=attachments,
+        created_at=now,
     )
-    return message
+    # One push reaches the thread room and every socket of both participants (their inbox), each once.
+    rooms = [f"thread:{thread.id}", f"user:{thread.buyer_id}", f"user:{thread.seller_id}"]
+    push.after_commit([("message.new", view, rooms)])
+    return view
 
 
 # ---- history ------------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from app.extensions import db
 from app.realtime import NAMESPACE, get_socketio
-from blueprints.listings.models import ListingStatus
+from blueprints.listings.models import Category, Listing, ListingStatus
 from blueprints.messaging.storage import LocalDiskStorage
-from tests.generator.factories import make_category, make_listing
 
 
 @dataclass
@@ -52,13 +52,31 @@ def stranger(make_user) -> User:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def category(app) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    return make_category(app)
+    """Listings rows are written directly: messaging reads them only through listings' service."""
+    with app.app_context():
+        suffix = uuid.uuid4().hex[:8]
+        row = Category(name=f"Category {suffix}", slug=f"cat-{suffix}")
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
 
 @pytest.fixture
 def new_listing(app, category) -> Callable[..., uuid.UUID]:  # type: ignore[no-untyped-def]
-    def make(seller_id: uuid.UUID, status: ListingStatus = ListingStatus.PUBLISHED, **fields: Any) -> uuid.UUID:
-        return make_listing(app, category_id=category, seller_id=seller_id, status=status, **fields)
+    def make(seller_id: uuid.UUID, status: ListingStatus = ListingStatus.PUBLISHED) -> uuid.UUID:
+        with app.app_context():
+            row = Listing(
+                seller_id=seller_id,
+                category_id=category,
+                title="A thing",
+                price_amount=1000,
+                currency="EUR",
+                condition="good",
+                status=status,
+            )
+            db.session.add(row)
+            db.session.commit()
+            return row.id
 
     return make
 
