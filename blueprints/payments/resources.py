@@ -59,7 +59,10 @@ payments = Resource(
             "created_at",
         ),
         search_columns=("state", "currency", "buyer_id", "seller_id", "order_id", "provider_intent_id"),
-        related=(Refund, Hold),
+        # every column but the buyer's client secret
+        show_columns=tuple(
+            c.key for c in Payment.__table__.columns if c.key not in {"client_secret", "last_attempt_ref"}
+        ),
     ),
 )
 
