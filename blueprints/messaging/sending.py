@@ -131,7 +131,11 @@ def send_message(
         raise ServiceError(blocks.NOT_ACCEPTED, status=403)
     if sender_id in blockers:
         raise ServiceError(blocks.YOU_BLOCKED, status=403)
-    claimed = attachments.claim(thread_id=thread.id, sender_id=sender_id, attachment_ids=attachment_ids)
+    claimed = (
+        attachments.claim(thread_id=thread.id, sender_id=sender_id, attachment_ids=attachment_ids)
+        if attachment_ids
+        else []
+    )
     signals = detector.signals(body)
     message = _append(
         thread,
