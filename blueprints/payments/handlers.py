@@ -10,7 +10,7 @@ import uuid
 from app.db import utcnow
 from app.events import on_commit
 from app.events.timers import FiredTimer, on_timer
-from blueprints.payments import escrow, payouts, refunds, timers
+from blueprints.payments import escrow, payouts, refunds, release, timers
 from blueprints.payments.holds import payment_on_hold
 from blueprints.payments.states import RefundState
 from blueprints.payments.webhooks import deliver_local_events
@@ -18,7 +18,7 @@ from blueprints.payments.webhooks import deliver_local_events
 
 @on_timer(timers.EXPIRE)
 def expire_payment(timer: FiredTimer) -> None:
-    escrow.expire(payment_id=uuid.UUID(timer.payload["payment_id"]), actor="system")
+    release.expire(payment_id=uuid.UUID(timer.payload["payment_id"]), actor="system")
     deliver_local_events()
 
 
@@ -32,7 +32,7 @@ def auto_release(timer: FiredTimer) -> None:
     if payment.amount_refund_pending:
         timers.arm_auto_release(payment.id, utcnow() + refunds.RETRY_AFTER)
         return
-    escrow.release(payment_id=payment.id, actor="system", reason="the inspection window elapsed")
+    release.release(payment_id=payment.id, actor="system", reason="the inspection window elapsed")
 
 
 @on_timer(timers.REFUND_RETRY)

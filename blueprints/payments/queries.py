@@ -1,20 +1,18 @@
-"""Read models of the payments API: a party's view of a payment, receipts, balances, pages."""
+"""Read models of the hand-written payments API: a party's view of a payment, receipts, balances."""
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from app.db import db
 from blueprints.payments import ledger
-from blueprints.payments.errors import PaymentNotFound, WrongState
+from blueprints.payments.errors import PaymentNotFound
 from blueprints.payments.holds import payout_reserve, seller_on_hold
 from blueprints.payments.ledger.models import AccountKind
-from blueprints.payments.models import Payment, Payout, Refund, SellerAccount
+from blueprints.payments.models import Payment, Refund, SellerAccount
 from blueprints.payments.schemas import money
 from blueprints.payments.states import UNPAID, PaymentState
 
@@ -62,30 +60,6 @@ PUBLIC_COLUMNS = (
     "released_at",
     "created_at",
 )
-
-
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        stamp, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), uuid.UUID(row_id)
-    except (ValueError, UnicodeDecodeError):
-        raise WrongState("not a cursor of this list", field="before") from None
-
-
-def page(model: Any, owner_clause: Any, limit: int, before: str | None) -> tuple[list[Any], str | None]:
-    """Newest first, keyset-paginated on (created_at, id): stable while rows are added."""
-    query = select(model).where(owner_clause)
-    if before:
-        stamp, row_id = decode_cursor(before)
-        query = query.where(or_(model.created_at < stamp, and_(model.created_at == stamp, model.id < row_id)))
-    rows = list(db.session.execute(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
 
 
 def receipt(payment: Payment) -> dict[str, Any]:
@@ -162,17 +136,4 @@ def seller_balance(seller_id: uuid.UUID) -> dict[str, Any]:
         if seller_account is None
         else {"provider": seller_account.provider, "payouts_enabled": seller_account.payouts_enabled},
         "balances": balances,
-    }
-
-
-def payout_view(payout: Payout) -> dict[str, Any]:
-    return {
-        "id": payout.id,
-        "amount": money(payout.amount, payout.currency),
-        "state": payout.state,
-        "attempts": payout.attempts,
-        "reversed": money(payout.reversed_amount, payout.currency),
-        "provider_transfer_id": payout.provider_transfer_id,
-        "created_at": payout.created_at,
-        "sent_at": payout.sent_at,
     }

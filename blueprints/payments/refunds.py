@@ -20,11 +20,12 @@ from app.db import db, utcnow
 from app.events import publish
 from blueprints.payments import ledger
 from blueprints.payments.errors import InvalidAmount, PaymentNotFound, WrongState
-from blueprints.payments.escrow import lock_payment, release
+from blueprints.payments.escrow import lock_payment
 from blueprints.payments.events import PaymentRefunded, payment_fields
 from blueprints.payments.models import Payment, Payout, Refund
 from blueprints.payments.providers import get_provider
 from blueprints.payments.providers.base import ProviderError
+from blueprints.payments.release import release
 from blueprints.payments.states import PaymentState, PayoutState, RefundState, move, parse_actor, record_creation
 from blueprints.payments.timers import arm_refund_retry, disarm_auto_release
 

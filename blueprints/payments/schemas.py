@@ -36,12 +36,6 @@ class AuthenticateSchema(ma.Schema):
     success = ma.fields.Boolean(required=True, metadata={"description": "Sandbox: pass or fail the 3-D Secure check"})
 
 
-class PaymentListArgsSchema(ma.Schema):
-    role = ma.fields.String(load_default="buyer", validate=validate.OneOf(["buyer", "seller"]))
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    before = ma.fields.String(metadata={"description": "Cursor: the next_cursor of the previous page"})
-
-
 class PaymentSchema(ma.Schema):
     id = ma.fields.UUID()
     state = ma.fields.String()
@@ -66,11 +60,6 @@ class PaymentSchema(ma.Schema):
     release_due_at = ma.fields.DateTime(allow_none=True)
     released_at = ma.fields.DateTime(allow_none=True)
     created_at = ma.fields.DateTime()
-
-
-class PaymentPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PaymentSchema))
-    next_cursor = ma.fields.String(allow_none=True)
 
 
 class ReceiptLineSchema(ma.Schema):
@@ -112,27 +101,6 @@ class SellerBalanceSchema(ma.Schema):
     payouts_on_hold = ma.fields.Boolean()
     payout_account = ma.fields.Dict(allow_none=True)
     balances = ma.fields.List(ma.fields.Nested(BalanceSchema))
-
-
-class PayoutSchema(ma.Schema):
-    id = ma.fields.UUID()
-    amount = ma.fields.Nested(PaymentsMoneySchema)
-    state = ma.fields.String()
-    attempts = ma.fields.Integer()
-    reversed = ma.fields.Nested(PaymentsMoneySchema)
-    provider_transfer_id = ma.fields.String(allow_none=True)
-    created_at = ma.fields.DateTime()
-    sent_at = ma.fields.DateTime(allow_none=True)
-
-
-class PayoutPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PayoutSchema))
-    next_cursor = ma.fields.String(allow_none=True)
-
-
-class PageArgsSchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    before = ma.fields.String()
 
 
 class SellerAccountCreateSchema(ma.Schema):

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from app.db import db
 from app.events import on_commit
-from blueprints.payments import escrow, holds, payouts, refunds
+from blueprints.payments import escrow, holds, payouts, refunds, release
 from blueprints.payments.errors import (
     InvalidAmount,
     InvalidOrder,
@@ -59,6 +59,7 @@ __all__ = [
     "confirm_received",
     "create_intent",
     "ensure_seller_account",
+    "execute_refund",
     "get_payment",
     "lift_hold",
     "mark_shipped",
@@ -70,6 +71,7 @@ __all__ = [
     "register_order_source",
     "release_payment",
     "resolve_dispute",
+    "retry_payout",
     "seller_on_hold",
 ]
 
@@ -179,21 +181,21 @@ def authenticate_payment(*, payment_id: uuid.UUID, success: bool, actor: str) ->
 
 
 def mark_shipped(*, payment_id: uuid.UUID, actor: str) -> Payment:
-    return escrow.mark_shipped(payment_id=payment_id, actor=actor)
+    return release.mark_shipped(payment_id=payment_id, actor=actor)
 
 
 def record_delivery(*, payment_id: uuid.UUID, delivered_at: datetime | None = None) -> PaymentView:
-    return _view(escrow.record_delivery(payment_id=payment_id, delivered_at=delivered_at))
+    return _view(release.record_delivery(payment_id=payment_id, delivered_at=delivered_at))
 
 
 def confirm_received(*, payment_id: uuid.UUID, actor: str) -> Payment:
     """The buyer got the item and is satisfied: escrow is released now."""
-    return escrow.release(payment_id=payment_id, actor=actor, reason="the buyer confirmed receipt")
+    return release.release(payment_id=payment_id, actor=actor, reason="the buyer confirmed receipt")
 
 
 def release_payment(*, payment_id: uuid.UUID, actor: str, reason: str) -> PaymentView:
     """Staff or a dispute resolution release escrow to the seller."""
-    return _view(escrow.release(payment_id=payment_id, actor=actor, reason=reason))
+    return _view(release.release(payment_id=payment_id, actor=actor, reason=reason))
 
 
 def refund_payment(*, payment_id: uuid.UUID, amount: int | None, reason: str, actor: str) -> Refund:
@@ -222,7 +224,7 @@ def resolve_dispute(*, payment_id: uuid.UUID, refund_amount: int, actor: str, re
     payment = escrow.lock_payment(payment_id)
     if refund_amount == 0:
         if payment.in_escrow:
-            escrow.release(payment_id=payment_id, actor=actor, reason=reason)
+            release.release(payment_id=payment_id, actor=actor, reason=reason)
         return None
     refund = refunds.request_refund(payment_id=payment_id, amount=refund_amount, reason=reason, actor=actor)
     if payment.in_escrow and refund_amount < payment.amount_captured - payment.amount_refunded:

@@ -9,7 +9,7 @@ import uuid
 
 from app.db import db
 from app.idempotency import purge_expired
-from blueprints.payments import escrow, payouts, refunds
+from blueprints.payments import escrow, payouts, refunds, release
 from blueprints.payments.webhooks import deliver_local_events
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def sweep(limit: int = 500) -> dict[str, int]:
                 counts["errors"] += 1
                 log.exception("payments sweep: %s %s failed", counter, item_id)
 
-    each(escrow.due_for_expiry(limit=limit), lambda i: escrow.expire(payment_id=i), "expired")
-    each(escrow.due_for_release(limit=limit), _release_if_free, "released")
+    each(release.due_for_expiry(limit=limit), lambda i: release.expire(payment_id=i), "expired")
+    each(release.due_for_release(limit=limit), _release_if_free, "released")
     each(refunds.pending_refunds(limit=limit), lambda i: refunds.execute_refund(refund_id=i), "refunds")
     counts["keys_purged"] = purge_expired()
     db.session.commit()
@@ -61,5 +61,5 @@ def _release_if_free(payment_id: uuid.UUID) -> bool:
     payment = escrow.lock_payment(payment_id)
     if payment_on_hold(payment_id) or payment.amount_refund_pending:
         return False
-    escrow.release(payment_id=payment_id, actor="system", reason="the inspection window elapsed")
+    release.release(payment_id=payment_id, actor="system", reason="the inspection window elapsed")
     return True

@@ -1,5 +1,12 @@
 """The payments ledger: double-entry, append-only, balanced per currency, balances kept by PostgreSQL."""
 
+from blueprints.payments.ledger.balances import (
+    balance,
+    balances_of,
+    derived_balance,
+    drifted_accounts,
+    totals_by_currency,
+)
 from blueprints.payments.ledger.models import AccountKind, JournalEntry, JournalLine, LedgerAccount
 from blueprints.payments.ledger.posting import (
     AccountRef,
@@ -7,11 +14,7 @@ from blueprints.payments.ledger.posting import (
     InsufficientFunds,
     LedgerError,
     UnbalancedEntry,
-    balance,
-    balances_of,
     buyer_funding,
-    derived_balance,
-    drifted_accounts,
     escrow,
     fees,
     in_transit,
@@ -19,7 +22,6 @@ from blueprints.payments.ledger.posting import (
     payable,
     post,
     refunds,
-    totals_by_currency,
 )
 
 __all__ = [

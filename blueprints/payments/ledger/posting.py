@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, String, Uuid, and_, column, event, func, insert, or_, select, true
+from sqlalchemy import BigInteger, String, Uuid, and_, column, event, insert, or_, select, true
 from sqlalchemy import values as sa_values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -242,53 +242,6 @@ def ensure_accounts(accounts: Iterable[AccountRef]) -> None:
         {"id": uuid.uuid4(), "kind": a.kind.value, "currency": a.currency, "owner_id": a.owner_id} for a in accounts
     ]
     db.session.execute(statement, rows)
-
-
-def balance(account: AccountRef) -> int:
-    """The maintained balance (0 for an account never used)."""
-    value = db.session.execute(select(LedgerAccount.balance).where(_identity(account))).scalar_one_or_none()
-    return int(value or 0)
-
-
-def derived_balance(account: AccountRef) -> int:
-    """The balance recomputed from the journal (what the maintained one must always equal)."""
-    query = (
-        select(func.coalesce(func.sum(JournalLine.amount), 0))
-        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
-        .where(_identity(account))
-    )
-    return int(db.session.execute(query).scalar_one())
-
-
-def balances_of(owner_id: uuid.UUID) -> dict[AccountRef, int]:
-    rows = db.session.execute(
-        select(LedgerAccount.kind, LedgerAccount.currency, LedgerAccount.balance).where(
-            LedgerAccount.owner_id == owner_id
-        )
-    )
-    return {AccountRef(AccountKind(kind), currency, owner_id): int(value) for kind, currency, value in rows}
-
-
-def drifted_accounts() -> list[tuple[uuid.UUID, int, int]]:
-    """Accounts whose maintained balance differs from the journal: (id, maintained, derived); [] when sound."""
-    sums = (
-        select(JournalLine.account_id, func.sum(JournalLine.amount).label("total"))
-        .group_by(JournalLine.account_id)
-        .subquery()
-    )
-    derived = func.coalesce(sums.c.total, 0)
-    query = (
-        select(LedgerAccount.id, LedgerAccount.balance, derived)
-        .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
-        .where(LedgerAccount.balance != derived)
-    )
-    return [(id_, int(kept), int(total)) for id_, kept, total in db.session.execute(query)]
-
-
-def totals_by_currency() -> dict[str, int]:
-    """Sum of every line per currency: always zero in a sound ledger (the trial balance)."""
-    rows = db.session.execute(select(JournalLine.currency, func.sum(JournalLine.amount)).group_by(JournalLine.currency))
-    return {currency: int(total) for currency, total in rows}
 
 
 @event.listens_for(Session, "before_flush")
