@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from app.db import utcnow
+from app.events import on_commit
 from app.events.timers import cancel, schedule
 
 EXPIRE = "payments.expire"
@@ -43,8 +44,18 @@ def arm_payout_retry(payout_id: uuid.UUID, due: datetime) -> None:
     schedule(PAYOUT_RETRY, due, {"payout_id": str(payout_id)}, key=str(payout_id))
 
 
+_ARMED_BATCHES: set[str] = set()  # days this process has armed (and committed): no rewrite of a hot row
+
+
 def arm_payout_batch(now: datetime | None = None) -> None:
-    """Money became payable: make sure the next daily batch is armed (one timer per day, idempotent)."""
+    """Money became payable: make sure the next daily batch is armed (one timer per day, idempotent).
+
+    Every release would otherwise rewrite that day's timer row, serialising concurrent releases on it.
+    """
     now = now or utcnow()
     day = now.date() if now.timetz() < PAYOUT_BATCH_AT else now.date() + timedelta(days=1)
-    schedule(PAYOUT_BATCH, datetime.combine(day, PAYOUT_BATCH_AT), {}, key=f"batch-{day.isoformat()}")
+    key = f"batch-{day.isoformat()}"
+    if key in _ARMED_BATCHES:
+        return
+    schedule(PAYOUT_BATCH, datetime.combine(day, PAYOUT_BATCH_AT), {}, key=key)
+    on_commit(lambda: _ARMED_BATCHES.add(key))
