@@ -150,3 +150,6 @@ def match_price_drop(event: ListingPriceChanged) -> None:
         from blueprints.listings.saved_searches import notify_matches
 
         notify_matches(listing_id=event.listing_id, reason="price_drop")
+
+
+from blueprints.listings.bulk import jobs as _import_jobs  # noqa: E402, F401 - registers the import watchdog timer

@@ -1,0 +1,189 @@
+"""Validating one import row exactly like ``POST /listings``: the generated create schema (same
+messages) then the domain checks of :mod:`blueprints.listings.validation` (same fields).
+
+CSV cells are text: numbers are converted and nested fields are JSON cells (``photos``,
+``shipping_options``, ``condition_answers``, ``attributes``) or ``attr.<name>`` columns. A row
+without ``sku`` gets one derived from its content, so re-running the same file finds it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import current_app
+
+from app.db import db
+from blueprints.listings.conditions import Rubric, load_rubrics
+from blueprints.listings.models import Category, ListingCondition
+from blueprints.listings.validation import check_content
+
+JSON_CELLS = ("condition_answers", "attributes", "photos", "shipping_options")
+INT_CELLS = ("price_amount", "quantity")
+FLOAT_CELLS = ("latitude", "longitude")  # the schema's Float field reads numeric text
+TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
+# What a listing created through the API gets when a field is left out (the model's defaults).
+DEFAULTS: dict[str, Any] = {"description": "", "quantity": 1, "condition_answers": {}, "attributes": {}, "photos": [],
+                            "shipping_options": [], "language": "english"}  # fmt: skip
+
+
+@dataclass
+class Issue:
+    row: int
+    field: str
+    code: str
+    message: str
+    sku: str | None = None
+
+
+@dataclass
+class ValidRow:
+    row: int
+    sku: str
+    publish: bool
+    values: dict[str, Any] = field(default_factory=dict)  # Listing column -> value
+
+
+def code_of(message: str) -> str:
+    """A stable machine code for a validation message (the report's ``code`` column)."""
+    lowered = message.lower()
+    for needle, code in (
+        ("missing data for required", "required"),
+        ("required by", "required"),
+        ("not a valid", "invalid_type"),
+        ("must be one of", "invalid_choice"),
+        ("is not one of", "invalid_choice"),
+        ("no such", "unknown_reference"),
+        ("at least", "incomplete"),
+        ("unknown field", "unknown_field"),
+        ("duplicate", "duplicate"),
+        ("longer than", "too_long"),
+        ("shorter than", "too_short"),
+        ("greater than", "out_of_range"),
+        ("less than", "out_of_range"),
+        ("json", "invalid_json"),
+    ):
+        if needle in lowered:
+            return code
+    return "invalid"
+
+
+def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(errors, dict):
+        found = []
+        for key, value in errors.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            found.extend(_flatten(value, name))
+        return found
+    if isinstance(errors, list):
+        return [(prefix, str(m)) for m in errors if not isinstance(m, dict | list)] + [
+            pair for m in errors if isinstance(m, dict | list) for pair in _flatten(m, prefix)
+        ]
+    return [(prefix, str(errors))]
+
+
+class RowValidator:
+    """Validates rows of one seller's import; caches categories and rubrics for the whole file."""
+
+    def __init__(self, *, seller_id: uuid.UUID, is_csv: bool) -> None:
+        self.seller_id = seller_id
+        self.is_csv = is_csv
+        self.schema = current_app.extensions["bazaar_resources"]["listings.Listing"].schemas.create()
+        self.rubrics: dict[ListingCondition, Rubric] = load_rubrics()
+        rows = db.session.execute(sa.select(Category.id, Category.slug, Category.attributes_schema)).all()
+        self.categories: dict[str, tuple[uuid.UUID, dict]] = {}
+        for cid, slug, schema in rows:
+            self.categories[slug] = self.categories[str(cid)] = (cid, schema or {})
+
+    def _cells(self, raw: Mapping[str, Any], issues: list[Issue], number: int) -> dict[str, Any]:
+        """CSV text -> typed values (JSONL values pass through); conversion errors become issues."""
+        values: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key.startswith("attr."):
+                if value not in ("", None):
+                    attributes[key[5:]] = value
+                continue
+            if not self.is_csv:
+                values[key] = value
+                continue
+            text = value.strip() if isinstance(value, str) else value
+            if text == "" and key not in ("description",):
+                continue
+            try:
+                if key in JSON_CELLS:
+                    values[key] = json.loads(text)
+                elif key in INT_CELLS:
+                    values[key] = int(text) if text.lstrip("-").isdigit() else text  # the schema names bad ones
+                elif key in FLOAT_CELLS:
+                    values[key] = text
+                elif key == "publish":
+                    if text.lower() not in TRUE | FALSE:
+                        raise ValueError("Not a valid boolean.")
+                    values[key] = text.lower() in TRUE
+                else:
+                    values[key] = value
+            except ValueError:
+                message = "Not valid JSON." if key in JSON_CELLS else "Not a valid boolean."
+                issues.append(Issue(number, key, code_of(message), message))
+        if attributes:
+            merged = values.get("attributes") if isinstance(values.get("attributes"), dict) else {}
+            values["attributes"] = {**merged, **attributes}
+        return values
+
+    def validate(self, number: int, raw: Mapping[str, Any]) -> ValidRow | list[Issue]:
+        if "__shape__" in raw:
+            return [Issue(number, "row", "malformed_row", raw["__shape__"])]
+        issues: list[Issue] = []
+        cells = self._cells(raw, issues, number)
+        sku = str(cells.pop("sku", "") or "").strip() or None
+        publish = cells.pop("publish", False)
+        if not isinstance(publish, bool):
+            issues.append(Issue(number, "publish", "invalid_type", "Not a valid boolean."))
+        body: dict[str, Any] = {k: v for k, v in cells.items() if k not in ("category", "price_amount", "currency")}
+        category = self.categories.get(str(cells.get("category", "")).strip())
+        if "category" not in cells:
+            issues.append(Issue(number, "category", "required", "Missing data for required field."))
+        elif category is None:
+            issues.append(Issue(number, "category", "unknown_reference", "No such Category."))
+        else:
+            body["category_id"] = str(category[0])
+        if "price_amount" in cells or "currency" in cells:
+            body["price"] = {"amount": cells.get("price_amount"), "currency": cells.get("currency")}
+        try:
+            loaded = self.schema.load(body)
+        except ma.ValidationError as error:
+            issues.extend(Issue(number, f, code_of(m), m) for f, m in _flatten(error.messages) if f != "category_id")
+            loaded = None
+        if loaded is not None and category is not None:
+            values = {**DEFAULTS, **{k: v for k, v in loaded.items() if k != "price"}}
+            values["price_amount"], values["currency"] = loaded["price"]["amount"], loaded["price"]["currency"]
+            grade = ListingCondition(values["condition"]) if values.get("condition") else None
+            errors, score = check_content(
+                values, category_schema=category[1], rubric=self.rubrics.get(grade), complete=bool(publish)
+            )
+            reported = {i.field for i in issues}  # a cell that did not parse is reported once, not again as missing
+            issues.extend(
+                Issue(number, f, code_of(m), m)
+                for f, ms in errors.items()
+                if f.split(".")[0] not in reported
+                for m in ms
+            )
+            values["condition_score"] = score
+            if values.get("photos"):
+                values["photos"] = sorted(values["photos"], key=lambda p: p.get("order", 0))
+        if issues:
+            for issue in issues:
+                issue.sku = sku
+            return issues
+        sku = sku or "auto-" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:24]
+        if len(sku) > 100:
+            return [Issue(number, "sku", "too_long", "Longer than maximum length 100.", sku[:100])]
+        values["sku"] = sku
+        return ValidRow(number, sku, bool(publish), values)

@@ -1,0 +1,162 @@
+"""Writing validated rows: new listings by COPY, existing ones (same seller and sku) updated or skipped.
+
+Runs inside the caller's transaction. A per-seller advisory lock serialises concurrent imports of
+one seller, so the sku lookup and the COPY see the same rows; the (seller_id, sku) unique key is the
+last guard against a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.db import db, utcnow
+from app.events import publish as publish_event
+from app.generator import Actor, ServiceError
+from blueprints.listings.bulk.rows import DEFAULTS, Issue, ValidRow
+from blueprints.listings.events import ListingPublished
+from blueprints.listings.models import Listing, ListingStatus, ListingStatusChange
+
+COPY_COLUMNS = (
+    "id", "seller_id", "category_id", "title", "description", "price_amount", "currency", "quantity",
+    "condition", "condition_answers", "condition_score", "attributes", "photos", "shipping_options",
+    "location_label", "country", "latitude", "longitude", "language", "sku", "status", "published_at",
+    "version", "created_at", "updated_at",
+)  # fmt: skip
+JSON_COLUMNS = frozenset({"condition_answers", "attributes", "photos", "shipping_options"})
+COMPARED = (
+    "category_id", "title", "description", "price_amount", "currency", "quantity", "condition",
+    "condition_answers", "attributes", "photos", "shipping_options", "location_label", "country",
+    "latitude", "longitude", "language",
+)  # fmt: skip
+IMPORTER = Actor.system("listings.import")
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") and not isinstance(value, str) else value
+
+
+def _copy_value(column: str, value: Any) -> Any:
+    if column in JSON_COLUMNS:
+        return json.dumps(value if value is not None else DEFAULTS[column])
+    return _plain(value)
+
+
+def write_rows(seller_id: uuid.UUID, rows: list[ValidRow], issues: list[Issue]) -> Outcome:
+    """Create, update or skip each row (by sku); rows that cannot be applied are added to ``issues``."""
+    outcome = Outcome()
+    if not rows:
+        return outcome
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(str(seller_id), 7))))
+    existing = {
+        row.sku: row
+        for row in db.session.execute(
+            sa.select(Listing.id, Listing.sku, Listing.status, *(getattr(Listing, c) for c in COMPARED)).where(
+                Listing.seller_id == seller_id, Listing.sku.in_([r.sku for r in rows]), Listing.deleted_at.is_(None)
+            )
+        )
+    }
+    fresh = [r for r in rows if r.sku not in existing]
+    _copy_new(seller_id, fresh)
+    outcome.created = len(fresh)
+    for row in rows:
+        current = existing.get(row.sku)
+        if current is None:
+            continue
+        wanted = {c: row.values.get(c, DEFAULTS.get(c)) for c in COMPARED}
+        if all(_plain(getattr(current, c)) == _plain(wanted[c]) for c in COMPARED):
+            outcome.skipped += 1
+            continue
+        try:
+            _update(current.id, wanted, publish=row.publish)
+            outcome.updated += 1
+        except ServiceError as error:
+            # the savepoint undid this row only; the batch goes on and the row is reported
+            for field, messages in (error.errors or {"row": [error.message]}).items():
+                issues.extend(Issue(row.row, field, "not_applied", m, row.sku) for m in messages)
+    return outcome
+
+
+def _copy_new(seller_id: uuid.UUID, rows: list[ValidRow]) -> None:
+    if not rows:
+        return
+    now = utcnow()
+    published: list[tuple[uuid.UUID, ValidRow]] = []
+    connection = db.session.connection().connection.driver_connection
+    with connection.cursor() as cursor:
+        columns = ", ".join(COPY_COLUMNS)
+        with cursor.copy(f"COPY listings.listings ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                listing_id = uuid.uuid4()
+                values = {**DEFAULTS, **row.values}
+                values.update(
+                    id=listing_id,
+                    seller_id=seller_id,
+                    status=ListingStatus.PUBLISHED.value if row.publish else ListingStatus.DRAFT.value,
+                    published_at=now if row.publish else None,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+                copy.write_row([_copy_value(c, values.get(c)) for c in COPY_COLUMNS])
+                if row.publish:
+                    published.append((listing_id, row))
+    if published:
+        db.session.execute(
+            sa.insert(ListingStatusChange),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "listing_id": lid,
+                    "occurred_at": now,
+                    "transition": "publish",
+                    "from_status": "draft",
+                    "to_status": "published",
+                    "actor_type": IMPORTER.type,
+                    "actor_id": IMPORTER.id,
+                    "reason": "bulk import",
+                }
+                for lid, _row in published
+            ],
+        )
+        for lid, row in published:
+            publish_event(
+                ListingPublished(
+                    aggregate_id=lid,
+                    actor="system",
+                    listing_id=lid,
+                    seller_id=seller_id,
+                    from_status="draft",
+                    to_status="published",
+                    reason="bulk import",
+                    title=row.values["title"],
+                    price_amount=row.values["price_amount"],
+                    currency=row.values["currency"],
+                    category_id=row.values["category_id"],
+                )
+            )
+
+
+def _update(listing_id: uuid.UUID, wanted: dict[str, Any], *, publish: bool) -> None:
+    """An existing listing changed in the file: the same path as an API edit (versions, price history)."""
+    from blueprints.listings import editing, service
+
+    listing = db.session.execute(sa.select(Listing).where(Listing.id == listing_id).with_for_update()).scalar_one()
+    with db.session.begin_nested():
+        for column, value in wanted.items():
+            setattr(listing, column, value)
+        editing.on_update(obj=listing, actor=IMPORTER, changes=wanted)
+        db.session.flush()
+        if publish and ListingStatus(listing.status) in (ListingStatus.DRAFT, ListingStatus.PAUSED):
+            service.publish(listing_id=listing.id, actor=IMPORTER)
