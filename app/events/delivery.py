@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import BigInteger, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import BigInteger, DateTime, String, Uuid, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
@@ -41,20 +41,41 @@ SETTLE = text(
 ).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
 
 
-FIRST_PER_AGGREGATE = text(
-    "SELECT aggregate_id, min(position) AS first FROM platform.outbox_events "
-    "WHERE position = ANY(:positions) GROUP BY aggregate_id"
-).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
 EARLIER_UNSETTLED = text(
     """
-    SELECT 1
-    FROM unnest(CAST(:aggregates AS text[]), CAST(:firsts AS bigint[])) AS mine(aggregate_id, first)
+    WITH mine AS (
+      SELECT aggregate_id, min(position) AS first FROM platform.outbox_events
+      WHERE position = ANY(:positions) GROUP BY aggregate_id
+    )
+    SELECT 1 FROM mine
     JOIN platform.outbox_events o
       ON o.aggregate_id = mine.aggregate_id AND o.position < mine.first AND o.settled_at IS NULL
     LIMIT 1
     """
-)
+).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
 PREDECESSOR_WAIT_SECONDS = 2.0
+
+# One statement per (batch, subscriber) whatever the batch size: arrays, not N rows of VALUES (which
+# SQLAlchemy would compile afresh every time). ON CONFLICT: another copy of the job got there first.
+CLAIM = text(
+    """
+    INSERT INTO platform.event_deliveries
+      (id, subscriber, event_id, event_type, event_position, status, attempts, last_error,
+       next_attempt_at, created_at, updated_at, delivered_at)
+    SELECT gen_random_uuid(), :subscriber, e.id, e.type, e.position, :status, 1, :error,
+           :next_at, :now, :now, :delivered
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:positions AS bigint[])) AS e(id, type, position)
+    ON CONFLICT (subscriber, event_id) DO NOTHING
+    RETURNING event_id
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(Uuid)),
+    bindparam("types", type_=ARRAY(String)),
+    bindparam("positions", type_=ARRAY(BigInteger)),
+    bindparam("next_at", type_=DateTime(timezone=True)),
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("delivered", type_=DateTime(timezone=True)),
+)
 
 Item = tuple[int, Any]  # (outbox position, typed event)
 
@@ -65,18 +86,12 @@ def _wait_for_predecessors(session: Session, positions: list[int]) -> None:
 
     Bounded because an earlier job may be lost (the sweeper re-sends it later): order is then best effort.
     """
-    firsts = session.execute(FIRST_PER_AGGREGATE, {"positions": positions}).all()
-    if not firsts:
-        return
-    params = {"aggregates": [r.aggregate_id for r in firsts], "firsts": [r.first for r in firsts]}
     deadline = time.monotonic() + PREDECESSOR_WAIT_SECONDS
-    while session.execute(EARLIER_UNSETTLED, params).first() is not None:
-        session.rollback()
+    while session.execute(EARLIER_UNSETTLED, {"positions": positions}).first() is not None:
         if time.monotonic() >= deadline:
             log.info("events from %s: earlier events of their aggregates are still unsettled", min(positions))
             return
-        time.sleep(0.01)
-    session.rollback()
+        time.sleep(0.01)  # READ COMMITTED: the next check sees what committed meanwhile
 
 
 def deliver_events(positions: Sequence[int]) -> dict[str, int]:
@@ -138,30 +153,18 @@ def _claim(
         if status == RETRYING:
             next_at = now + backoff(1, config["EVENTS_RETRY_BASE_MS"], config["EVENTS_RETRY_MAX_MS"])
         error = error_text(failure)
-    values = [
-        {
-            "id": uuid.uuid4(),
-            "subscriber": subscriber.name,
-            "event_id": event.id,
-            "event_type": event.type,
-            "event_position": position,
-            "status": status,
-            "attempts": 1,
-            "last_error": error,
-            "next_attempt_at": next_at,
-            "created_at": now,
-            "updated_at": now,
-            "delivered_at": now if failure is None else None,
-        }
-        for position, event in batch
-    ]
-    statement = (
-        insert(EventDelivery)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["subscriber", "event_id"])
-        .returning(EventDelivery.event_id)
-    )
-    claimed = set(session.execute(statement).scalars())
+    params = {
+        "subscriber": subscriber.name,
+        "ids": [event.id for _, event in batch],
+        "types": [event.type for _, event in batch],
+        "positions": [position for position, _ in batch],
+        "status": status,
+        "error": error,
+        "next_at": next_at,
+        "now": now,
+        "delivered": now if failure is None else None,
+    }
+    claimed = set(session.execute(CLAIM, params).scalars())
     if next_at is not None:
         for event_id in claimed:
             arm_retry(session, subscriber.name, event_id, 1, next_at)

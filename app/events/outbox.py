@@ -37,7 +37,8 @@ class OutboxEvent(Model):
             postgresql_where=text("dispatched_at IS NOT NULL AND settled_at IS NULL"),
         ),
         Index("ix_outbox_events_occurred", "occurred_at", "type"),  # the admin chart: per type over time
-        Index("ix_outbox_events_aggregate", "aggregate_id", "position"),
+        # Only events in flight: the relay's per-aggregate order check and the workers' predecessor wait.
+        Index("ix_outbox_events_aggregate", "aggregate_id", "position", postgresql_where=text("settled_at IS NULL")),
         {"schema": "platform"},
     )
 

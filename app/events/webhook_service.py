@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -207,6 +207,13 @@ def fan_out(event: Any) -> None:
 
 
 # --- attempts -------------------------------------------------------------------------------------
+def next_attempt_at(created_at: datetime, attempts: int, now: datetime) -> datetime | None:
+    """When to try again after ``attempts`` failures, or None once that is past the give-up window."""
+    config = current_app.config
+    when = now + backoff(attempts, config["WEBHOOKS_RETRY_BASE_MS"], config["WEBHOOKS_RETRY_MAX_MS"])
+    return None if when > created_at + timedelta(hours=config["WEBHOOKS_GIVE_UP_HOURS"]) else when
+
+
 @on_timer(ATTEMPT_TIMER)
 def attempt(timer: FiredTimer) -> None:
     """One POST of a pending delivery; logs it and arms the next attempt or gives up."""
@@ -254,8 +261,8 @@ def attempt(timer: FiredTimer) -> None:
     if result_outcome == DELIVERED:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, now, None
         return
-    next_at = now + backoff(number, config["WEBHOOKS_RETRY_BASE_MS"], config["WEBHOOKS_RETRY_MAX_MS"])
-    if not endpoint.active or next_at > delivery.created_at + timedelta(hours=config["WEBHOOKS_GIVE_UP_HOURS"]):
+    next_at = next_attempt_at(delivery.created_at, number, now)
+    if not endpoint.active or next_at is None:
         delivery.status, delivery.next_attempt_at = FAILED, None
         log.warning("webhook %s to %s failed for good after %d attempts", delivery.id, endpoint.url, number)
         return

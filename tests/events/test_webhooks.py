@@ -7,6 +7,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -146,7 +147,7 @@ def test_a_delivery_gives_up_after_its_window_and_a_replay_sends_it_again(events
     delivery = _delivery(event.id)
     attempts = _attempts(delivery.id)
     assert len(attempts) >= 2 and {a.outcome for a in attempts} == {"http_error"}  # retried, then gave up
-    assert (attempts[-1].attempted_at - delivery.created_at).total_seconds() <= 1.5
+    assert delivery.next_attempt_at is None
 
     receiver.statuses = []
     replay(db.session.get(WebhookDelivery, delivery.id))
@@ -272,3 +273,18 @@ def test_an_integrator_replays_only_its_own_deliveries(client, auth_headers, eve
         ).status_code
         == 422
     )
+
+
+def test_the_default_schedule_retries_for_three_days_then_gives_up(app_ctx):
+    """30 s doubling up to 6 h between attempts, for 72 h after the event: the production defaults."""
+    from app.events.webhook_service import next_attempt_at
+
+    created = now = datetime(2026, 1, 1, tzinfo=UTC)
+    schedule = []
+    while (when := next_attempt_at(created, len(schedule) + 1, now)) is not None:
+        schedule.append(when)
+        now = when  # each attempt runs on time and fails
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise([created, *schedule])]
+    assert gaps[:4] == [30, 60, 120, 240] and max(gaps) == 6 * 3600
+    assert schedule[-1] <= created + timedelta(hours=72) < schedule[-1] + timedelta(hours=6)
+    assert len(schedule) == 20  # retries after the first attempt: 21 POSTs in all
