@@ -69,6 +69,17 @@ class BazaarInterface(SQLAInterface):
         column = self.list_columns.get(col_name)
         return column is not None and isinstance(column.type, sa.Uuid)
 
+    def is_nullable(self, col_name: str) -> bool:
+        """A text column with a default may be left empty in a form (FAB would demand input)."""
+        column = self.list_columns.get(col_name)
+        text_with_default = (
+            column is not None
+            and isinstance(column.type, sa.String)
+            and not isinstance(column.type, sa.Enum)
+            and (column.default is not None or column.server_default is not None)
+        )
+        return text_with_default or super().is_nullable(col_name)
+
     def get(self, id: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(self.list_columns[self.get_pk_name()].type, sa.Uuid) and not isinstance(id, uuid.UUID):
             try:
@@ -91,19 +102,21 @@ class ExportCSVMixin:
         query = self.datamodel.apply_filters(db.session.query(model), filters)
         query = self.datamodel.apply_filters(query, self._base_filters)
         pk = getattr(model, self.datamodel.get_pk_name())
-        # Plain column tuples, fetched in batches: an export never holds the table in memory.
-        query = query.with_entities(*(getattr(model, c) for c in columns)).order_by(pk).yield_per(EXPORT_BATCH)
+        statement = query.with_entities(*(getattr(model, c) for c in columns)).order_by(pk).statement
 
         def rows() -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(columns)
-            for index, row in enumerate(query):
-                writer.writerow([_csv_value(value) for value in row])
-                if index % EXPORT_BATCH == 0:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
+            # Its own connection, streamed in batches: released when the download ends or is dropped.
+            with db.engine.connect() as connection:
+                result = connection.execution_options(yield_per=EXPORT_BATCH).execute(statement)
+                for index, row in enumerate(result):
+                    writer.writerow([_csv_value(value) for value in row])
+                    if index % EXPORT_BATCH == 0:
+                        yield buffer.getvalue()
+                        buffer.seek(0)
+                        buffer.truncate()
             yield buffer.getvalue()
 
         filename = f"{model.__tablename__}.csv"

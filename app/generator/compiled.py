@@ -47,7 +47,8 @@ class Compiled:
     pk: str
     table: sa.Table
     column_types: dict[str, sa.types.TypeEngine]
-    _dumpers: dict[frozenset[str], Callable[[Any], dict[str, Any]]] = field(default_factory=dict)
+    _dumpers: dict[Any, Callable[[Any], dict[str, Any]]] = field(default_factory=dict)
+    _select_cache: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     @property
     def model(self) -> type:
@@ -66,12 +67,20 @@ class Compiled:
     def dumper(self) -> Dumper:
         return Dumper(self.output_schema, self.output_names)
 
-    def dump_fn(self, names: Sequence[str] | None = None) -> Callable[[Any], dict[str, Any]]:
-        """Cached compiled dumper for a set of fields (all when ``names`` is None)."""
-        key = frozenset(names) if names else frozenset(self.output_names)
+    def dump_fn(
+        self, names: Sequence[str] | None = None, attrs: tuple[str, ...] | None = None
+    ) -> Callable[[Any], dict[str, Any]]:
+        """Cached compiled dumper for a set of fields (all when ``names`` is None).
+
+        ``attrs`` is the column order of the rows it will read (a select of :meth:`select_columns`):
+        the dumper then reads by position.
+        """
+        fields = frozenset(names) if names else frozenset(self.output_names)
+        key = (fields, attrs)
         fn = self._dumpers.get(key)
         if fn is None:
-            fn = self._dumpers[key] = self.dumper.compile(list(key))
+            index = {attr: position for position, attr in enumerate(attrs)} if attrs is not None else None
+            fn = self._dumpers[key] = self.dumper.compile(list(fields), index)
         return fn
 
     def attrs_for(self, names: Sequence[str]) -> list[str]:
@@ -82,6 +91,13 @@ class Compiled:
                 if attr not in needed:
                     needed.append(attr)
         return needed
+
+    def select_of(self, attrs: tuple[str, ...]) -> sa.Select[Any]:
+        """``SELECT <attrs> FROM <table>``, built once per set of columns (requests add WHERE/ORDER/LIMIT)."""
+        cached = self._select_cache.get(attrs)
+        if cached is None:
+            cached = self._select_cache[attrs] = sa.select(*(self.column(a).label(a) for a in attrs))
+        return cached
 
     def column(self, attr: str) -> sa.Column:
         return self.table.c[sa.inspect(self.model).columns[attr].name]

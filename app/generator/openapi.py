@@ -23,12 +23,34 @@ OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {BEARER: []}]
 _MODIFIERS = ("only", "exclude", "load_only", "dump_only", "partial")
 
 
+_NAME_OF: dict[type, str] = {}  # one name per schema class for the whole process (every app agrees)
+_CLASS_OF: dict[str, type] = {}
+
+
+def _class_name(cls: type) -> str:
+    """``FooSchema`` -> ``Foo``; a second class called Foo (another domain) -> ``PaymentsFoo``."""
+    known = _NAME_OF.get(cls)
+    if known is not None:
+        return known
+    base = cls.__name__
+    if base.endswith("Schema") and len(base) > len("Schema"):
+        base = base[: -len("Schema")]
+    name = base
+    parts = [p for p in cls.__module__.split(".") if p not in ("blueprints", "app", "schemas", "api")]
+    while name in _CLASS_OF and _CLASS_OF[name] is not cls:
+        if not parts:
+            name = f"{name}{len(_CLASS_OF)}"
+            break
+        name = parts.pop(0).title().replace("_", "") + name
+    _NAME_OF[cls] = name
+    _CLASS_OF[name] = cls
+    return name
+
+
 def schema_name_resolver(schema: Any) -> str:
-    """``FooSchema`` -> ``Foo``; with modifiers, ``FooOnlyIdName`` style names that never collide."""
+    """One stable component name per schema class; schemas used with modifiers get a suffix."""
     cls = resolve_schema_cls(schema)
-    name = cls.__name__
-    if name.endswith("Schema") and len(name) > len("Schema"):
-        name = name[: -len("Schema")]
+    name = _class_name(cls)
     if isinstance(schema, ma.Schema):
         for modifier in _MODIFIERS:
             value = getattr(schema, modifier, None)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import request
+from sqlalchemy.engine import Connection
 
 from app.extensions import db
 from app.generator.access import visibility
@@ -32,12 +34,20 @@ def etag_of(document: Mapping[str, Any]) -> str:
     return hashlib.sha1(json.dumps(document, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
 
 
-def select_columns(compiled: Compiled, attrs: Sequence[str]) -> list[Any]:
-    return [compiled.column(attr).label(attr) for attr in attrs]
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """List and get read on their own autocommit connection: no BEGIN/ROLLBACK round trips per request."""
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def base_select(compiled: Compiled, attrs: Sequence[str]) -> sa.Select[Any]:
+    """The cached ``SELECT <attrs>`` of the resource, to which a request adds its WHERE/ORDER/LIMIT."""
+    return compiled.select_of(tuple(attrs))
 
 
 def fetch_embeds(
-    compiled: Compiled, rows: Sequence[Any], embed: Sequence[str], principal: Principal
+    compiled: Compiled, rows: Sequence[Any], embed: Sequence[str], principal: Principal, connection: Connection
 ) -> dict[str, dict]:
     """For each embed, target id -> dumped target (only targets the principal may read)."""
     found: dict[str, dict] = {}
@@ -49,20 +59,21 @@ def fetch_embeds(
             continue
         target = spec.target
         pk_column = getattr(target.cols, target.pk)
-        stmt = sa.select(*select_columns(target, target.attrs_for(target.output_names))).where(
+        attrs = tuple(target.attrs_for(target.output_names))
+        stmt = base_select(target, attrs).where(
             pk_column.in_(ids), *visibility(target, target.resource.policy.read, principal)
         )
-        dump = target.dump_fn()
-        found[name] = {getattr(row, target.pk): dump(row) for row in db.session.execute(stmt)}
+        dump = target.dump_fn(None, attrs)
+        found[name] = {getattr(row, target.pk): dump(row) for row in connection.execute(stmt)}
     return found
 
 
-def get_one(compiled: Compiled, obj_id: Any, principal: Principal) -> Any:
+def get_one(compiled: Compiled, obj_id: Any, principal: Principal, connection: Connection) -> Any:
     """The row (all output columns) if the principal may read it, else None."""
-    stmt = sa.select(*select_columns(compiled, compiled.attrs_for(compiled.output_names))).where(
+    stmt = base_select(compiled, compiled.attrs_for(compiled.output_names)).where(
         getattr(compiled.cols, compiled.pk) == obj_id, *visibility(compiled, compiled.resource.policy.read, principal)
     )
-    return db.session.execute(stmt).first()
+    return connection.execute(stmt).first()
 
 
 def _filter_conditions(compiled: Compiled, args: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -124,27 +135,30 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
             attrs.append(extra)
     limit = args["limit"]
     stmt = (
-        sa.select(*select_columns(compiled, attrs), *computed)
+        base_select(compiled, attrs)
+        .add_columns(*computed)
         .where(*conditions, *keyset)
         .order_by(*order_by(sort_cols, keys, direction))
         .limit(limit + 1)
     )
-    rows = db.session.execute(stmt).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if direction == PREV:
-        rows.reverse()
-
-    dump = compiled.dump_fn(names)
-    items = [dump(row) for row in rows]
-    if embed:
-        embedded = fetch_embeds(compiled, rows, embed, principal)
-        for item, row in zip(items, rows, strict=True):
-            for name in embed:
-                item[name] = embedded[name].get(getattr(row, compiled.embeds[name].local_column))
-
-    hooks = resource.list_hooks
-    extras = hooks.extras(conditions, args, principal, db.session) if hooks and hooks.extras else {}
+    with reading() as connection:
+        rows = connection.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if direction == PREV:
+            rows.reverse()
+        dump = compiled.dump_fn(names, tuple(attrs))  # reads rows by position
+        items = [dump(row) for row in rows]
+        if embed:
+            embedded = fetch_embeds(compiled, rows, embed, principal, connection)
+            for item, row in zip(items, rows, strict=True):
+                for name in embed:
+                    item[name] = embedded[name].get(getattr(row, compiled.embeds[name].local_column))
+        if args.get("count"):
+            count_stmt = sa.select(sa.func.count()).select_from(compiled.table).where(*conditions)
+            total = connection.execute(count_stmt).scalar_one()
+        hooks = resource.list_hooks
+        extras = hooks.extras(conditions, args, principal, connection) if hooks and hooks.extras else {}
 
     has_next = more if direction == NEXT else bool(cursor)
     has_prev = bool(cursor) if direction == NEXT else more
@@ -154,6 +168,5 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
     }
     body: dict[str, Any] = {"items": items, "links": links, **extras}
     if args.get("count"):
-        count_stmt = sa.select(sa.func.count()).select_from(compiled.table).where(*conditions)
-        body["total"] = db.session.execute(count_stmt).scalar_one()
+        body["total"] = total
     return body

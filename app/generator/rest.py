@@ -30,7 +30,7 @@ from app.generator.http import (
     snake,
 )
 from app.generator.pagination import codec_for
-from app.generator.queries import etag_of, get_one, list_page
+from app.generator.queries import etag_of, fetch_embeds, get_one, list_page, reading
 from app.generator.rules import NOBODY
 
 
@@ -98,6 +98,13 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
     if resource.detail_schema is not None:  # the item response = the resource + the domain's detail keys
         item_output = type(f"{compiled.schema_name}DetailSchema", (output, resource.detail_schema), {})
 
+    def document_of(source: Any, principal: Any) -> dict[str, Any]:
+        """The full item document (what the ETag versions): the row plus the domain's detail keys."""
+        full = compiled.dump_fn()(source)
+        if resource.detail is not None:
+            full.update(resource.detail(obj_id=getattr(source, compiled.pk), principal=principal))
+        return full
+
     @blp.route(item_rule, methods=["GET"], endpoint="get")
     @blp.response(200, item_output, headers=ETAG_HEADER)
     @document(
@@ -108,31 +115,30 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
         parameters=[{"in": "query", "schema": compiled.get_args}, IF_NONE_MATCH],
     )
     def get_view(**path: Any) -> Response:
-        from app.generator.queries import fetch_embeds
-
         principal = require_principal(policy.read)
         args = parse(get_args, "query")
-        row = get_one(compiled, path[id_name], principal)
-        if row is None:
-            abort(404, message=f"No such {model_name}.")
-        full = compiled.dump_fn()(row)
-        if resource.detail is not None:
-            full.update(resource.detail(obj_id=path[id_name], principal=principal))
-        etag = etag_of(full)
-        if request.if_none_match.contains(etag):
-            not_modified = Response(status=304)
-            not_modified.set_etag(etag)
-            return not_modified
-        body = _sparse(compiled, full, args)
-        for name in args.get("embed") or ():
-            embedded = fetch_embeds(compiled, [row], [name], principal)[name]
-            body[name] = embedded.get(getattr(row, compiled.embeds[name].local_column))
+        with reading() as connection:
+            row = get_one(compiled, path[id_name], principal, connection)
+            if row is None:
+                abort(404, message=f"No such {model_name}.")
+            full = document_of(row, principal)
+            etag = etag_of(full)
+            if request.if_none_match.contains(etag):
+                not_modified = Response(status=304)
+                not_modified.set_etag(etag)
+                return not_modified
+            body = _sparse(compiled, full, args)
+            embed = args.get("embed") or ()
+            if embed:
+                embedded = fetch_embeds(compiled, [row], embed, principal, connection)
+                for name in embed:
+                    body[name] = embedded[name].get(getattr(row, compiled.embeds[name].local_column))
         response = json_response(body)
         response.set_etag(etag)
         return response
 
-    def respond_with(obj: Any, status: int) -> Response:
-        full = compiled.dump_fn()(obj)
+    def respond_with(obj: Any, status: int, principal: Any) -> Response:
+        full = document_of(obj, principal)
         response = json_response(full, status)
         response.set_etag(etag_of(full))
         return response
@@ -162,7 +168,7 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
                 call_service(resource.on_create, obj=obj, actor=Actor.from_principal(principal))
             db.session.add(obj)
             db.session.flush()
-            response = respond_with(obj, 201)
+            response = respond_with(obj, 201, principal)
             db.session.commit()
             response.headers["Location"] = url_for(".get", **{id_name: getattr(obj, compiled.pk)})
             return response
@@ -185,13 +191,13 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
             require_if_match()
             data = parse(update_schema, "json")
             obj = load_for_change(compiled, path[id_name], policy.update, principal)
-            check_etag(compiled, obj)
+            check_etag(document_of(obj, principal))
             values = apply_values(compiled, obj, data)
             check_references(compiled, values, principal)
             if resource.on_update is not None:
                 call_service(resource.on_update, obj=obj, actor=Actor.from_principal(principal), changes=values)
             db.session.flush()
-            response = respond_with(obj, 200)
+            response = respond_with(obj, 200, principal)
             db.session.commit()
             return response
 
@@ -211,7 +217,7 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
             principal = require_principal(policy.delete)
             require_if_match()
             obj = load_for_change(compiled, path[id_name], policy.delete, principal)
-            check_etag(compiled, obj)
+            check_etag(document_of(obj, principal))
             if resource.soft_delete:
                 setattr(obj, resource.soft_delete, utcnow())
             else:
@@ -228,6 +234,6 @@ def require_if_match() -> None:
         abort(428, message="Send If-Match with the ETag you read.", errors={"If-Match": ["Missing header."]})
 
 
-def check_etag(compiled: Compiled, obj: Any) -> None:
-    if not request.if_match.contains(etag_of(compiled.dump_fn()(obj))) and not request.if_match.star_tag:
+def check_etag(document: dict[str, Any]) -> None:
+    if not request.if_match.contains(etag_of(document)) and not request.if_match.star_tag:
         abort(412, message="The object changed since you read it.", errors={"If-Match": ["Stale ETag."]})

@@ -9,7 +9,7 @@ Fields of a type it does not know fall back to the marshmallow field itself, so 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import marshmallow as ma
@@ -45,9 +45,53 @@ def _converter(schema_field: ma.fields.Field) -> Converter | str:
         return _enum_value if schema_field.by_value else "fallback"
     if isinstance(schema_field, ma.fields.Decimal):
         return "fallback"
-    if isinstance(schema_field, PLAIN) and not isinstance(schema_field, ma.fields.Nested):
+    if isinstance(schema_field, MoneyField | ma.fields.Pluck | ma.fields.Method | ma.fields.Function):
+        return "fallback"
+    if isinstance(schema_field, ma.fields.Mapping) and (schema_field.key_field or schema_field.value_field):
+        return "fallback"
+    if isinstance(schema_field, ma.fields.List):
+        return _list_of(_converter(schema_field.inner))
+    if isinstance(schema_field, ma.fields.Nested):
+        nested = _nested(schema_field.schema)
+        if nested == "fallback":
+            return "fallback"
+        return _list_of(nested) if schema_field.many else nested
+    if isinstance(schema_field, PLAIN):
         return None
     return "fallback"
+
+
+def _list_of(item: Converter | str) -> Converter | str:
+    if item == "fallback":
+        return "fallback"
+    if item is None:
+        return lambda values: None if values is None else list(values)
+    return lambda values: None if values is None else [None if v is None else item(v) for v in values]  # type: ignore[operator]
+
+
+def _nested(schema: ma.Schema) -> Converter | str:
+    """A nested schema of convertible fields, read like marshmallow reads it (missing keys are left out)."""
+    plans = []
+    for name, schema_field in schema.dump_fields.items():
+        converter = _converter(schema_field)
+        if converter == "fallback":
+            return "fallback"
+        plans.append((schema_field.data_key or name, schema_field.attribute or name, converter))
+
+    def dump(value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        mapping = isinstance(value, dict)
+        for key, attr, converter in plans:
+            item = value.get(attr, _MISSING) if mapping else getattr(value, attr, _MISSING)
+            if item is _MISSING:
+                continue
+            out[key] = item if converter is None or item is None else converter(item)
+        return out
+
+    return dump
+
+
+_MISSING = object()
 
 
 class Dumper:
@@ -68,9 +112,16 @@ class Dumper:
             else:
                 self._plans[name] = (key, attr, converter)
 
-    def compile(self, names: Sequence[str]) -> Callable[[Any], dict[str, Any]]:
-        """A function dumping just ``names`` (sparse fieldsets), in the schema's order."""
-        plans = [self._plans[n] for n in self._plans if n in set(names)]
+    def compile(self, names: Sequence[str], index: Mapping[str, int] | None = None) -> Callable[[Any], dict[str, Any]]:
+        """A function dumping just ``names`` (sparse fieldsets), in the schema's order.
+
+        With ``index`` (attribute -> position in a result row) values are read by position, which is
+        what list endpoints do for every row; without it, by attribute (ORM objects, single rows).
+        """
+        wanted = set(names)
+        plans = [self._plans[n] for n in self._plans if n in wanted]
+        if index is not None and all(attr != "field" for _, attr, _ in plans):
+            return _positional(plans, index)
 
         def dump(source: Any) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -86,3 +137,25 @@ class Dumper:
             return out
 
         return dump
+
+
+def _positional(plans: list[tuple[str, Any, Any]], index: Mapping[str, int]) -> Callable[[Any], dict[str, Any]]:
+    steps = []
+    for key, attr, conv in plans:
+        if attr == "money":
+            steps.append((key, "money", (index[conv[0]], index[conv[1]])))
+        else:
+            steps.append((key, index[attr], conv))
+
+    def dump(row: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, position, conv in steps:
+            if position == "money":
+                amount = row[conv[0]]
+                out[key] = None if amount is None else {"amount": amount, "currency": row[conv[1]]}
+            else:
+                value = row[position]
+                out[key] = value if conv is None or value is None else conv(value)
+        return out
+
+    return dump
