@@ -1,20 +1,64 @@
-"""Fixtures of generator tests: users with tokens, a category, staff logged in to the admin."""
+"""Fixtures of generator tests: an app with the demo domain, users with tokens, staff in the admin.
+
+``gen_app`` is a second app on the run's database with ``tests/generator/demo.py`` registered through
+the same ``register_resource`` hook real domains use; its tables live in their own schema, created
+here and emptied after each test.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import text
 
-from tests.generator.factories import make_category
+from app.extensions import db
+from tests.generator import demo
+from tests.generator.factories import make_shelf
 
 
 @dataclass
 class User:
     id: uuid.UUID
     headers: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def gen_app(app, make_app):  # type: ignore[no-untyped-def]
+    from admin.accounts import sync_permissions
+    from app.generator import register_resource
+
+    application = make_app()
+    with application.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {demo.SCHEMA}"))
+            demo.DemoBase.metadata.create_all(connection)
+        api = application.extensions["bazaar_api"]
+        for resource in demo.domain.resources:
+            register_resource(application, api, application.appbuilder, demo.domain, resource)
+        sync_permissions()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _empty_demo_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "gen_app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("gen_app")
+    with application.app_context():
+        db.session.remove()
+        tables = ", ".join(f"{demo.SCHEMA}.{t.name}" for t in demo.DemoBase.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture
+def gen_client(gen_app):  # type: ignore[no-untyped-def]
+    return gen_app.test_client()
 
 
 @pytest.fixture
@@ -37,8 +81,8 @@ def staff_client_user(auth_headers) -> User:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def category(app) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    return make_category(app, name="Bikes", slug="bikes")
+def shelf(gen_app) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    return make_shelf(gen_app, name="Bikes", slug="bikes")
 
 
 def admin_login(app, client, *, role: str = "Admin") -> str:  # type: ignore[no-untyped-def]
@@ -59,12 +103,12 @@ def admin_login(app, client, *, role: str = "Admin") -> str:  # type: ignore[no-
 
 
 @pytest.fixture
-def admin_client(app, client):  # type: ignore[no-untyped-def]
-    admin_login(app, client, role="Admin")
-    return client
+def admin_client(gen_app, gen_client):  # type: ignore[no-untyped-def]
+    admin_login(gen_app, gen_client, role="Admin")
+    return gen_client
 
 
 @pytest.fixture
-def trust_safety_client(app, client):  # type: ignore[no-untyped-def]
-    admin_login(app, client, role="TrustSafety")
-    return client
+def trust_safety_client(gen_app, gen_client):  # type: ignore[no-untyped-def]
+    admin_login(gen_app, gen_client, role="TrustSafety")
+    return gen_client

@@ -1,4 +1,4 @@
-"""Rows for generator tests, written straight to the database (the API is what the tests exercise)."""
+"""Rows of the demo domain, written straight to the database (the API is what the tests exercise)."""
 
 from __future__ import annotations
 
@@ -12,38 +12,36 @@ from sqlalchemy import event
 
 from app.db import utcnow
 from app.extensions import db
-from blueprints.listings.models import Category, Listing, ListingCondition, ListingStatus
+from tests.generator.demo import Condition, Item, Shelf, Status
 
 
-def make_category(app, **fields: Any) -> uuid.UUID:  # type: ignore[no-untyped-def]
+def make_shelf(app, **fields: Any) -> uuid.UUID:  # type: ignore[no-untyped-def]
     with app.app_context():
         suffix = uuid.uuid4().hex[:8]
-        category = Category(
-            name=fields.pop("name", f"Category {suffix}"), slug=fields.pop("slug", f"cat-{suffix}"), **fields
-        )
-        db.session.add(category)
+        shelf = Shelf(name=fields.pop("name", f"Shelf {suffix}"), slug=fields.pop("slug", f"shelf-{suffix}"), **fields)
+        db.session.add(shelf)
         db.session.commit()
-        return category.id
+        return shelf.id
 
 
-def make_listing(app, *, category_id: uuid.UUID, seller_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:  # type: ignore[no-untyped-def]
+def make_item(app, *, shelf_id: uuid.UUID, seller_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:  # type: ignore[no-untyped-def]
     with app.app_context():
         values: dict[str, Any] = {
             "title": "A thing",
             "price_amount": 1000,
             "currency": "EUR",
-            "condition": ListingCondition.GOOD,
-            "status": ListingStatus.PUBLISHED,
+            "condition": Condition.GOOD,
+            "status": Status.PUBLISHED,
         }
         values.update(fields)
-        listing = Listing(category_id=category_id, seller_id=seller_id or uuid.uuid4(), **values)
-        db.session.add(listing)
+        item = Item(shelf_id=shelf_id, seller_id=seller_id or uuid.uuid4(), **values)
+        db.session.add(item)
         db.session.commit()
-        return listing.id
+        return item.id
 
 
-def make_listings(app, count: int, *, category_id: uuid.UUID, **fields: Any) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
-    """``count`` listings with distinct, increasing created_at (one second apart)."""
+def make_items(app, count: int, *, shelf_id: uuid.UUID, **fields: Any) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
+    """``count`` published items with distinct, increasing created_at (one second apart)."""
     start = utcnow() - timedelta(days=1)
     with app.app_context():
         rows = []
@@ -52,13 +50,13 @@ def make_listings(app, count: int, *, category_id: uuid.UUID, **fields: Any) -> 
                 "title": f"Item {index:03d}",
                 "price_amount": 100 * (index + 1),
                 "currency": "EUR",
-                "condition": ListingCondition.GOOD,
-                "status": ListingStatus.PUBLISHED,
+                "condition": Condition.GOOD,
+                "status": Status.PUBLISHED,
                 "seller_id": uuid.uuid4(),
                 "created_at": start + timedelta(seconds=index),
             }
             values.update(fields)
-            rows.append(Listing(category_id=category_id, **values))
+            rows.append(Item(shelf_id=shelf_id, **values))
         db.session.add_all(rows)
         db.session.commit()
         return [row.id for row in rows]
