@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_cors import CORS
 from flask_smorest import abort
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import PROBLEM_TYPE_BASE, is_api_request
@@ -47,15 +48,30 @@ HTML_PREFIXES = ("/admin", "/docs")
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+def _too_large(message: str) -> None:
+    abort(413, message=message, type=PROBLEM_TYPE_BASE + "payload-too-large")
+
+
 def refuse_large_bodies() -> None:
-    """413 as soon as the declared length is too large (werkzeug also caps streamed bodies)."""
+    """413 before any view, authentication or rate limit reads a body over MAX_CONTENT_LENGTH.
+
+    A declared length is checked as is; a chunked body (no length) is read here, through werkzeug's
+    capped stream, so the overflow is a 413 and not a parser's "invalid JSON" on a truncated body.
+    """
     limit = request.max_content_length
-    if limit is not None and request.content_length is not None and request.content_length > limit:
-        abort(
-            413,
-            message=f"The request body is {request.content_length} bytes; the limit is {limit} bytes.",
-            type=PROBLEM_TYPE_BASE + "payload-too-large",
-        )
+    if limit is None:
+        return
+    if request.content_length is not None:
+        if request.content_length > limit:
+            _too_large(f"The request body is {request.content_length} bytes; the limit is {limit} bytes.")
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # werkzeug's capped stream stops quietly at the cap: reaching it means the body is too large.
+        try:
+            body = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            body = None
+        if body is None or len(body) >= limit:
+            _too_large(f"The request body reaches the limit of {limit} bytes.")
 
 
 def add_security_headers(response: Response) -> Response:

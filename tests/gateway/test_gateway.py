@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 
 from sqlalchemy import select
@@ -48,6 +50,26 @@ def test_oversized_body_is_413_problem_json_and_nothing_is_written(app, make_app
     # The limit is checked before authentication or routing: an unknown route says 413 too.
     assert small.post("/nope", data=b"x" * 2048, headers={"Authorization": "Bearer junk"}).status_code == 413
     assert small.post("/auth/signup", json={**body, "display_name": "ok"}).status_code == 201
+
+
+def test_oversized_chunked_body_is_413_too(app, make_app):
+    small = make_app(MAX_CONTENT_LENGTH=1024).test_client()
+    body = json.dumps({"email": "big@example.test", "password": "correct horse battery", "display_name": "x" * 2000})
+    response = small.post(
+        "/auth/signup",
+        input_stream=io.BytesIO(body.encode()),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_base={"wsgi.input_terminated": True},  # what gunicorn sets for a chunked request
+    )
+    assert response.status_code == 413 and response.mimetype == PROBLEM
+    ok = json.dumps({"email": "small@example.test", "password": "correct horse battery", "display_name": "ok"})
+    accepted = small.post(
+        "/auth/signup",
+        input_stream=io.BytesIO(ok.encode()),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_base={"wsgi.input_terminated": True},
+    )
+    assert accepted.status_code == 201, accepted.json
 
 
 def test_security_headers_on_api_and_admin_pages(client):
