@@ -22,11 +22,15 @@ def _admin(appbuilder: AppBuilder) -> None:
 
 
 def _setup(app: Flask) -> None:
-    """Step-up checks ask this domain, live, whether a user has MFA (``app.security.stepup``)."""
+    """Step-up checks ask this domain, live, whether a user has MFA (``app.security.stepup``); an
+    AuthError raised through a service call from another domain's view is a problem+json too."""
     from app.security.stepup import register_mfa_lookup
     from blueprints.auth import mfa
+    from blueprints.auth.errors import AuthError
+    from blueprints.auth.web import handle_auth_error
 
     register_mfa_lookup(app, mfa.is_enabled)
+    app.register_error_handler(AuthError, handle_auth_error)
 
 
 def _blueprints() -> list:  # type: ignore[type-arg]

@@ -14,10 +14,12 @@ from sqlalchemy import exists, select
 
 from app.db import db
 from blueprints.auth import accounts, mfa, status
+from blueprints.auth.errors import AuthError
 from blueprints.auth.models import UserAccount, UserStatus
 from blueprints.auth.profiles import PublicProfile, public_profiles, to_public
 
 __all__ = [
+    "AuthError",
     "Contact",
     "PublicProfile",
     "get_contact",

@@ -36,11 +36,12 @@ def problems(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
 
 
 def handle_auth_error(error: AuthError) -> Response:
+    """problem+json for a refused auth operation, here or in a domain that called the auth service."""
     if error.keep_changes:
         db.session.commit()
     else:
         db.session.rollback()
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if error.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None  # RFC 9110: 401 names the scheme
     return problem_response(
         error.status, detail=error.message, errors=error.errors or None, type_=error.problem_type, headers=headers
     )

@@ -62,3 +62,19 @@ def test_step_up_asks_the_auth_domain_live(app, client, mfa_account, signup):
         assert mfa_enrolled(plain.user_id) is False
         assert mfa_enrolled(enrolled.user_id) is True
         assert mfa_enrolled(uuid.uuid4()) is False  # token_for users of other domains' tests
+
+
+def test_refusals_reach_other_domains_views_as_problem_json(app, make_app):
+    other = make_app()
+
+    @other.post("/elsewhere/suspend")
+    def suspend_from_another_domain():  # type: ignore[no-untyped-def]
+        service.suspend_user(user_id=uuid.uuid4(), reason="fraud", actor_type="system", actor_id=None)
+        return {}
+
+    response = other.test_client().post("/elsewhere/suspend")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"].endswith("/not-found")
+    with pytest.raises(service.AuthError), app.app_context():
+        service.reinstate_user(user_id=uuid.uuid4(), reason="x", actor_type="system", actor_id=None)
