@@ -65,7 +65,20 @@ def require_principal(rule: Rule) -> Principal:
 
 
 def visibility(compiled: Compiled, rule: Rule, principal: Principal) -> list[Any]:
-    """WHERE conditions selecting the rows ``principal`` may see under ``rule``."""
+    """WHERE conditions selecting the rows ``principal`` may see under ``rule``.
+
+    Anonymous callers all see the same rows: their conditions are built once per rule.
+    """
+    if not principal.is_authenticated:
+        key = ("anonymous", id(rule))
+        cached = compiled.conditions_cache.get(key)
+        if cached is None:
+            cached = compiled.conditions_cache[key] = _visibility(compiled, rule, principal)
+        return list(cached)
+    return _visibility(compiled, rule, principal)
+
+
+def _visibility(compiled: Compiled, rule: Rule, principal: Principal) -> list[Any]:
     conditions = []
     soft = compiled.soft_delete_clause()
     if soft is not None:

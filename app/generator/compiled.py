@@ -49,6 +49,7 @@ class Compiled:
     column_types: dict[str, sa.types.TypeEngine]
     _dumpers: dict[Any, Callable[[Any], dict[str, Any]]] = field(default_factory=dict)
     _select_cache: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    conditions_cache: dict[Any, list[Any]] = field(default_factory=dict)
 
     @property
     def model(self) -> type:

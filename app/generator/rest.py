@@ -23,6 +23,7 @@ from app.generator.http import (
     ETAG_HEADER,
     IF_MATCH,
     IF_NONE_MATCH,
+    QueryArgs,
     document,
     json_response,
     one_transaction,
@@ -67,7 +68,7 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
         description=resource.description or (compiled.model.__doc__ or model_name).strip().splitlines()[0],
     )
     output = compiled.schemas.output
-    list_args, get_args = compiled.list_args(), compiled.get_args()
+    get_args = compiled.get_args()
     create_schema, update_schema = compiled.schemas.create(), compiled.schemas.update()
     codec_holder: dict[str, Any] = {}
 
@@ -78,6 +79,7 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
         return app_codec
 
     list_rule = policy.list_rule
+    list_args_parser = QueryArgs(compiled.list_args)
 
     @blp.route("", methods=["GET"], endpoint="list")
     @blp.response(200, compiled.page)
@@ -90,7 +92,7 @@ def build_blueprint(compiled: Compiled, domain_name: str) -> Blueprint:
     )
     def list_view() -> Response:
         principal = require_principal(list_rule)
-        args = parse(list_args, "query")
+        args = list_args_parser.parse()
         response = json_response(list_page(compiled, args, principal, codec()))
         return response
 
