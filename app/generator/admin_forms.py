@@ -109,8 +109,8 @@ class JSONObjectField(TextAreaField):
             value = json.loads(valuelist[0] or "{}")
         except ValueError:
             raise ValueError("Not valid JSON.") from None
-        if not isinstance(value, dict | list) or (isinstance(value, list) and not isinstance(self.object_data, list)):
-            raise ValueError("Expected a JSON object.")  # a list only where the column holds a list
+        if not isinstance(value, dict | list):  # the API schema then checks the exact shape
+            raise ValueError("Expected a JSON object or array.")
         self.data = value
 
 

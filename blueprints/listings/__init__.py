@@ -20,12 +20,6 @@ def _admin(appbuilder: AppBuilder) -> None:
     register_admin(appbuilder)
 
 
-def _has_admin() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("blueprints.listings.admin") is not None
-
-
 def _blueprints() -> list:  # type: ignore[type-arg]
     from blueprints.listings import api
 
@@ -44,5 +38,5 @@ domain = Domain(
     description=__doc__ or "",
     resources=_resources(),
     blueprints=_blueprints(),
-    admin=_admin if _has_admin() else None,
+    admin=_admin,
 )

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
+from marshmallow import validate
+
 from app.generator import NOBODY, OWNER, PUBLIC, STAFF, Action, AdminOptions, Money, Policy, Resource, ServiceError
+from app.generator.fields import JSONObject
 from blueprints.listings import editing, search, service
 from blueprints.listings.conditions import validate_disclosures
 from blueprints.listings.models import (
@@ -130,11 +134,20 @@ rubrics = Resource(
     path="/condition-rubrics",
     description="What each condition grade means, the disclosures a seller answers and the photos it needs.",
     policy=Policy(read=PUBLIC, create=STAFF, update=STAFF, delete=NOBODY, write_once=("grade",)),
+    fields={
+        "disclosures": ma.fields.List(
+            JSONObject(),
+            validate=validate.Length(max=20),
+            metadata={"description": "Questions: {key, label, kind: boolean|text, required, penalty}"},
+        )
+    },
     sort=("created_at",),
     on_create=_check_rubric,
     on_update=_check_rubric,
     admin=AdminOptions(
-        list_columns=("grade", "label", "base_score", "min_photos", "updated_at"), label="Condition rubrics"
+        list_columns=("grade", "label", "base_score", "min_photos", "updated_at"),
+        search_columns=("grade", "label"),
+        label="Condition rubrics",
     ),
 )
 
@@ -153,7 +166,10 @@ saved_searches = Resource(
     default_sort="-created_at",
     on_create=check_saved_search,
     on_update=check_saved_search,
-    admin=AdminOptions(list_columns=("name", "user_id", "q", "category_id", "last_matched_at", "created_at")),
+    admin=AdminOptions(
+        list_columns=("name", "user_id", "q", "category_id", "last_matched_at", "created_at"),
+        search_columns=("name", "q"),
+    ),
 )
 
 imports = Resource(
@@ -175,6 +191,7 @@ imports = Resource(
             "failed_count",
             "created_at",
         ),
+        search_columns=("filename",),
         label="Imports",
     ),
 )
@@ -187,7 +204,7 @@ def _history(model: type, label: str, columns: tuple[str, ...]) -> Resource:
         filters={"listing_id": ("eq",)},
         sort=("occurred_at",),
         default_sort="-occurred_at",
-        admin=AdminOptions(list_columns=columns, label=label),
+        admin=AdminOptions(list_columns=columns, search_columns=(), label=label),
     )
 
 
