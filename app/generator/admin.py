@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_appbuilder import AppBuilder, ModelView
 from flask_appbuilder.actions import action
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from app.generator.admin_forms import EnumSelectField, JSONObjectField, LookupField
 from app.generator.admin_views import BazaarInterface, GeneratedModelView, ensure_audit_view
@@ -66,7 +67,7 @@ def _search_fields(mapper: sa.orm.Mapper, columns: list[str]) -> dict:
         if isinstance(data_type, sa.Uuid):
             fields[column] = StringField(label)
         elif isinstance(data_type, sa.Enum) and data_type.enum_class is not None:
-            fields[column] = SelectField(label, choices=[(m.value, m.value) for m in data_type.enum_class])
+            fields[column] = SelectField(label, choices=[SelectChoice(m.value, m.value) for m in data_type.enum_class])
     return fields
 
 

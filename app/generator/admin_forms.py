@@ -16,6 +16,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from wtforms import BooleanField, Field, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from app.extensions import db
@@ -81,7 +82,7 @@ class EnumSelectField(SelectField):
     """Select of an enum stored by value (FAB's EnumField expects member names)."""
 
     def __init__(self, label: str | None = None, validators: Any = None, *, enum_class: type[enum.Enum], **kwargs: Any):
-        choices = [(member.value, member.value) for member in enum_class]
+        choices = [SelectChoice(member.value, member.value) for member in enum_class]
         super().__init__(label, validators, choices=choices, coerce=self._coerce_to(enum_class), **kwargs)
 
     @staticmethod

@@ -128,9 +128,14 @@ def test_shelf_add_with_json_attributes(gen_app, admin_client):
     with gen_app.app_context():
         row = db.session.execute(select(Shelf).where(Shelf.slug == "cameras")).scalar_one()
         assert row.attributes_schema == {"type": "object"}
-    bad = admin_client.post(f"{SHELVES}/add", data={**form, "slug": "other", "attributes_schema": "[1]"})
-    assert bad.status_code == 200
-    assert "Expected a JSON object" in text(bad)
+    for attributes, message in (("[1]", "Not a valid mapping type"), ("{nope", "Not valid JSON")):
+        bad = admin_client.post(
+            f"{SHELVES}/add", data={**form, "slug": "other", "attributes_schema": attributes}, follow_redirects=True
+        )
+        assert bad.status_code == 200
+        assert message in text(bad)  # the API schema's message, shown to staff
+    with gen_app.app_context():
+        assert db.session.execute(select(Shelf).where(Shelf.slug == "other")).first() is None
 
 
 def test_item_add_and_delete_are_not_offered_to_staff(gen_app, admin_client, shelf):
