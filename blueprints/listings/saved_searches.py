@@ -31,7 +31,9 @@ def check_saved_search(*, obj: SavedSearch, actor: Actor, changes: dict[str, Any
     grades = {g.value for g in ListingCondition}
     if obj.conditions and any(c not in grades for c in obj.conditions):
         errors["conditions"] = [f"Grades are: {', '.join(sorted(grades))}."]
-    if not isinstance(obj.attributes, dict) or any(isinstance(v, dict | list) for v in (obj.attributes or {}).values()):
+    if obj.attributes is None:
+        obj.attributes = {}
+    if not isinstance(obj.attributes, dict) or any(isinstance(v, dict | list) for v in obj.attributes.values()):
         errors["attributes"] = ["Must map attribute names to plain values."]
     place = (obj.latitude, obj.longitude, obj.radius_km)
     if any(v is not None for v in place) and any(v is None for v in place):
