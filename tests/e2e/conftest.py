@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -23,7 +24,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from app.embedded import free_port
+from app.embedded import database_url, free_port, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -82,17 +83,57 @@ def _wait_ready(system: System, timeout: float = 60) -> None:
     raise AssertionError("the system did not become ready:\n" + system.log_tail("web"))
 
 
-@pytest.fixture(scope="session")
-def system(test_environ, app, tmp_path_factory) -> Iterator[System]:  # type: ignore[no-untyped-def]
-    """gunicorn + relay + worker, sharing the run's database and Redis; SMTP goes to an aiosmtpd inbox."""
+def pytest_collection_modifyitems(session, config, items):  # type: ignore[no-untyped-def]
+    """System tests run last: they are the slowest, and the rest of the suite is quicker to read first."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
+@pytest.fixture(scope="module")
+def e2e_environ(postgres_admin_url, test_environ) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A database and a Redis of the system's own: its relay and worker must never consume the events
+    of in-process tests (they share nothing with the rest of the suite)."""
+    import psycopg
+
+    from app.migrate import upgrade
+    from tests.conftest import _psycopg_dsn
+
+    name = f"bazaar_e2e_{uuid.uuid4().hex[:10]}"
+    admin_dsn = _psycopg_dsn(postgres_admin_url)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis = start_redis()
+    url = database_url(postgres_admin_url, name)
+    upgrade(url)
+    environ = {**os.environ, **test_environ, "DATABASE_URL": url, "REDIS_URL": redis.url}
+    environ.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    try:
+        _cli(environ, "admin", "sync")
+        _cli(environ, "seed")
+        yield environ
+    finally:
+        redis.stop()
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _cli(environ: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "bazaar"), *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"bazaar {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def system(e2e_environ, tmp_path_factory) -> Iterator[System]:  # type: ignore[no-untyped-def]
+    """gunicorn + relay + worker on the system's own database and Redis; SMTP goes to an aiosmtpd inbox."""
     inbox = Inbox()
     smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     port = free_port()
     environ = {
-        **os.environ,
-        **test_environ,
+        **e2e_environ,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

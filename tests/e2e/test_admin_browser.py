@@ -5,29 +5,17 @@ The dashboard screenshot is kept in ``test-artifacts/admin-dashboard.png``.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, BIN, ROOT
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.slow
 
 TRUST_SAFETY = ("trust@bazaar.local", "bazaar-trust")
 
 
-@pytest.fixture(scope="module")
-def seeded(system, test_environ):  # type: ignore[no-untyped-def]
-    """The demo data of the run command, loaded through the CLI a new user would use."""
-    result = subprocess.run(
-        [str(BIN / "bazaar"), "seed"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=None
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return result.stdout
-
-
 @pytest.fixture
-def staff_page(browser, system, seeded):  # type: ignore[no-untyped-def]
+def staff_page(browser, system):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(system.url("/admin/login/"))
