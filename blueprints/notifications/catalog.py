@@ -68,7 +68,13 @@ def _kind(name: str, category: str, description: str, channels: str, defaults: s
 
 
 _OFFER = {"offer_id": "7d6f0d9e-1d7a-4a8e-9a4e-1f2d3c4b5a69", "amount": 4500, "currency": "EUR", "actor_name": "Alice"}
-_ORDER = {"payment_id": "0b8f1c1e-5a43-4f27-9a0e-7f6a1d2c3b4e", "amount": 4500, "currency": "EUR"}
+_ORDER = {
+    "payment_id": "0b8f1c1e-5a43-4f27-9a0e-7f6a1d2c3b4e",
+    "order_id": "2c9d8e7f-6a5b-4c3d-9e8f-7a6b5c4d3e2f",
+    "amount": 4500,
+    "currency": "EUR",
+}
+_SHIPMENT = {"order_id": _ORDER["order_id"]}
 _SEARCH = {"saved_search_id": "5e1c9a5b-6c1d-4b7e-8f3a-2b1c0d9e8f7a", "listing_title": "Road bike, 56 cm"}
 
 KINDS: dict[str, Kind] = {
@@ -114,9 +120,9 @@ KINDS: dict[str, Kind] = {
         _kind("payment_refunded", "payments", "A payment was refunded", "in_app email push", "in_app email push",
               "in_app email", link="/orders/{order_id}", sample={**_ORDER, "full": True}),
         _kind("item_shipped", "orders", "Your item is on its way", "in_app email push sms", "in_app email push",
-              link="/orders/{order_id}", sample={"carrier": "DHL", "tracking_number": "JD0146000033"}),
+              link="/orders/{order_id}", sample={**_SHIPMENT, "carrier": "DHL", "tracking_number": "JD0146000033"}),
         _kind("item_delivered", "orders", "The item was delivered", "in_app email push sms", "in_app email push",
-              link="/orders/{order_id}", sample={"role": "buyer"}),
+              link="/orders/{order_id}", sample={**_SHIPMENT, "role": "buyer"}),
         _kind("funds_released", "payments", "Funds were released to you", "in_app email push", "in_app email push",
               "in_app email", link="/payouts", sample={"seller_amount": 4050, "currency": "EUR"}),
         _kind("payout_sent", "payments", "A payout is on its way", "in_app email push", "in_app email push",

@@ -1,12 +1,16 @@
-"""The subscriber body: one event -> notifications for the people it concerns, in the event's transaction.
+"""The subscriber body: events -> notifications for the people they concern, in the events' transaction.
 
-For each route of the event type and each recipient: the recipient's effective channels (preferences,
-mandatory kinds, reachability) decide what is written: an in-app ``Notification`` (listed and pushed
-live over Socket.IO after commit) and one ``Delivery`` per provider channel, deduplicated by the
-unique (event, user, channel) key. Provider channels go out in batches: everything immediate in one
-transaction is one batch, enqueued after the commit; quiet hours and digest windows defer rows to
-their own batches, each under a durable timer. Recipients' settings and names are read once per
-transaction, so a bus batch of 250 events costs a handful of queries per distinct user.
+``handle(event, routes)`` only plans (who, which kind, with what context). The plans of a whole
+transaction (a bus batch of up to ``EVENTS_JOB_SIZE`` events) are written just before it commits, so
+a batch costs one query for every recipient's settings and preferences, one for the actors' names,
+one multi-row INSERT of notifications and one of deliveries, whatever its size. A failure there fails
+the commit, which the bus treats like a failing handler (retried alone, then dead-lettered).
+
+For each planned recipient, the effective channels (preferences, mandatory kinds, reachability)
+decide what is written: an in-app ``Notification`` (pushed live over Socket.IO after the commit) and
+one ``Delivery`` per provider channel, deduplicated by the unique (event, user, channel) key. All
+immediate deliveries of a transaction form one batch, enqueued after the commit; quiet hours and
+digest windows defer rows to their own batches, each under a durable timer.
 """
 
 from __future__ import annotations
@@ -18,16 +22,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
 from app.events import on_commit
 from blueprints.notifications import contacts, presence
+from blueprints.notifications.bulk import (
+    DELIVERY_COLUMNS,
+    INSERT_DELIVERIES,
+    INSERT_NOTIFICATIONS,
+    NOTE_COLUMNS,
+    as_columns,
+)
 from blueprints.notifications.catalog import EMAIL, IN_APP, KINDS, Kind
 from blueprints.notifications.dispatch import arm, enqueue_quietly
-from blueprints.notifications.models import Delivery, Notification
+from blueprints.notifications.models import Delivery
 from blueprints.notifications.preferences import Profile, load_profiles
 from blueprints.notifications.rendering import render_in_app
 from blueprints.notifications.routing import Route
@@ -38,11 +49,22 @@ log = logging.getLogger(__name__)
 TXN_KEY = "bazaar.notifications.fanout"
 
 
+@dataclass(frozen=True)
+class Planned:
+    event_id: uuid.UUID
+    event_type: str
+    route: Route
+    user_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    context: dict[str, Any]
+
+
 @dataclass
 class _Txn:
-    """What one transaction's fan-out accumulated: caches, batches to enqueue, pushes to emit."""
+    """One transaction's fan-out: plans to write, caches, batches to enqueue, pushes to emit."""
 
     transaction: Any
+    planned: list[Planned] = field(default_factory=list)
     profiles: dict[uuid.UUID, Profile] = field(default_factory=dict)
     names: dict[uuid.UUID, str] = field(default_factory=dict)
     online: dict[uuid.UUID, bool] = field(default_factory=dict)
@@ -69,6 +91,116 @@ def _state(session: Session) -> _Txn:
     return state
 
 
+def _actor_id(actor: str | None) -> uuid.UUID | None:
+    if actor and actor.startswith("user:"):
+        try:
+            return uuid.UUID(actor[5:])
+        except ValueError:
+            return None
+    return None
+
+
+def handle(event: Any, routes: tuple[Route, ...]) -> int:
+    """Plan the notifications of ``event`` (written at the caller's commit); returns how many were planned."""
+    payload = event.payload()
+    targets = [(r, uid) for r in routes if r.applies(payload) for uid in r.recipients(payload, event.actor)]
+    if not targets:
+        return 0
+    for route, _ in targets:
+        route.digest_key(payload)  # a payload missing the grouping field fails here, in the handler
+    state = _state(db.session())  # the real Session (the scoped proxy hides get_transaction)
+    actor_id = _actor_id(event.actor)
+    for route, user_id in targets:
+        context = {**payload, **route.extra}
+        state.planned.append(Planned(event.id, event.type, route, user_id, actor_id, context))
+    return len(targets)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_planned(session: Session) -> None:
+    state = session.info.get(TXN_KEY)
+    if state is None or not state.planned or state.transaction is not session.get_transaction():
+        return
+    planned, state.planned = state.planned, []
+    write(session, state, planned)
+
+
+def write(session: Session, state: _Txn, planned: list[Planned]) -> int:
+    """Write planned notifications and deliveries in a few statements; returns how many were new."""
+    missing = [p.user_id for p in planned if p.user_id not in state.profiles]
+    if missing:
+        state.profiles.update(load_profiles(missing))
+    actors = {p.actor_id for p in planned if p.actor_id is not None and p.actor_id not in state.names}
+    if actors:
+        state.names.update(contacts.display_names(actors))
+        state.names.update(dict.fromkeys(actors - state.names.keys(), ""))
+    now = utcnow()
+    notes: list[dict[str, Any]] = []
+    channels_of: dict[uuid.UUID, tuple[Planned, Kind, list[str]]] = {}
+    for plan in planned:
+        kind = KINDS[plan.route.kind]
+        profile = state.profiles[plan.user_id]
+        channels = profile.channels_for(kind)
+        if not channels:
+            continue
+        context = dict(plan.context)
+        if plan.actor_id is not None and state.names.get(plan.actor_id):
+            context["actor_name"] = state.names[plan.actor_id]
+        in_app = IN_APP in channels
+        title, body = kind.description, ""
+        if in_app:
+            title, body = render_in_app(kind, {**context, "time_zone": profile.time_zone}, locale=profile.locale)
+        note_id = uuid.uuid4()
+        notes.append(
+            {
+                "id": note_id,
+                "user_id": plan.user_id,
+                "kind": kind.name,
+                "event_id": plan.event_id,
+                "event_type": plan.event_type,
+                "title": title[:200],
+                "body": body,
+                "link": kind.link_for(context)[:500],
+                "in_app": in_app,
+                "data": context,
+                "created_at": now + timedelta(microseconds=len(notes)),  # the bell keeps the events' order
+            }
+        )
+        channels_of[note_id] = (plan, kind, channels)
+    if not notes:
+        return 0
+    # A redelivered event inserts nothing (ON CONFLICT DO NOTHING): no deliveries, no push.
+    inserted = set(session.execute(INSERT_NOTIFICATIONS, as_columns(notes, NOTE_COLUMNS)).scalars())
+    deliveries = []
+    for note in notes:
+        if note["id"] not in inserted:
+            continue
+        plan, kind, channels = channels_of[note["id"]]
+        for channel in channels:
+            if channel != IN_APP:
+                row = _delivery_row(session, state, state.profiles[plan.user_id], kind, plan, channel, now)
+                if row is not None:
+                    deliveries.append({**row, "notification_id": note["id"]})
+        if note["in_app"]:
+            state.emits.append((plan.user_id, _live_payload(note)))
+    if deliveries:
+        session.execute(INSERT_DELIVERIES, as_columns(deliveries, DELIVERY_COLUMNS))
+    return len(inserted)
+
+
+def _live_payload(note: dict[str, Any]) -> dict[str, Any]:
+    """What ``notification.new`` carries (the bell's row, without the stored context)."""
+    return {
+        "id": str(note["id"]),
+        "kind": note["kind"],
+        "title": note["title"],
+        "body": note["body"],
+        "link": note["link"],
+        "event_type": note["event_type"],
+        "created_at": note["created_at"].isoformat(),
+    }
+
+
 def _after_commit(session: Session, state: _Txn) -> None:
     if session.info.get(TXN_KEY) is state:
         del session.info[TXN_KEY]
@@ -85,113 +217,10 @@ def _after_commit(session: Session, state: _Txn) -> None:
                 break
 
 
-def _actor_id(actor: str | None) -> uuid.UUID | None:
-    if actor and actor.startswith("user:"):
-        try:
-            return uuid.UUID(actor[5:])
-        except ValueError:
-            return None
-    return None
-
-
-def handle(event: Any, routes: tuple[Route, ...]) -> int:
-    """Write the notifications of ``event`` (caller's transaction, never commits); returns how many."""
-    payload = event.payload()
-    targets = [(r, uid) for r in routes if r.applies(payload) for uid in r.recipients(payload, event.actor)]
-    if not targets:
-        return 0
-    session = db.session()  # the real Session (the scoped proxy hides get_transaction)
-    state = _state(session)
-    missing = [uid for _, uid in targets if uid not in state.profiles]
-    if missing:
-        state.profiles.update(load_profiles(missing))
-    actor_id = _actor_id(event.actor)
-    if actor_id is not None and actor_id not in state.names:
-        state.names.update(contacts.display_names([actor_id]))
-        state.names.setdefault(actor_id, "")
-    actor_name = state.names.get(actor_id) if actor_id else None
-    written = 0
-    for route, user_id in targets:
-        context = {**payload, **route.extra}
-        if actor_name:
-            context["actor_name"] = actor_name
-        written += _notify(session, state, event, route, user_id, context)
-    return written
-
-
-def _notify(
-    session: Session, state: _Txn, event: Any, route: Route, user_id: uuid.UUID, context: dict[str, Any]
-) -> int:
-    kind = KINDS[route.kind]
-    profile = state.profiles[user_id]
-    channels = profile.channels_for(kind)
-    if not channels:
-        return 0
-    now = utcnow()
-    in_app = IN_APP in channels
-    title, body = kind.description, ""
-    if in_app:
-        title, body = render_in_app(kind, {**context, "time_zone": profile.time_zone}, locale=profile.locale)
-    notification_id = uuid.uuid4()
-    link = kind.link_for(context)
-    inserted = session.execute(
-        insert(Notification)
-        .values(
-            id=notification_id,
-            user_id=user_id,
-            kind=kind.name,
-            event_id=event.id,
-            event_type=event.type,
-            title=title[:200],
-            body=body,
-            link=link[:500],
-            in_app=in_app,
-            data=context,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(constraint="uq_notifications_event_user")
-        .returning(Notification.id)
-    ).scalar()
-    if inserted is None:
-        return 0  # this event already notified this user (a redelivery)
-    rows = []
-    for channel in channels:
-        if channel == IN_APP:
-            continue
-        row = _delivery_row(session, state, profile, kind, route, channel, context, now)
-        if row is not None:
-            rows.append({**row, "notification_id": notification_id, "user_id": user_id, "event_id": event.id})
-    if rows:
-        session.execute(insert(Delivery).values(rows).on_conflict_do_nothing(constraint="uq_deliveries_dedup"))
-    if in_app:
-        state.emits.append(
-            (
-                user_id,
-                {
-                    "id": str(notification_id),
-                    "kind": kind.name,
-                    "title": title,
-                    "body": body,
-                    "link": link,
-                    "event_type": event.type,
-                    "created_at": now.isoformat(),
-                },
-            )
-        )
-    return 1
-
-
 def _delivery_row(
-    session: Session,
-    state: _Txn,
-    profile: Profile,
-    kind: Kind,
-    route: Route,
-    channel: str,
-    context: dict[str, Any],
-    now: datetime,
+    session: Session, state: _Txn, profile: Profile, kind: Kind, plan: Planned, channel: str, now: datetime
 ) -> dict[str, Any] | None:
-    digest_key = route.digest_key(context) if channel == EMAIL else None
+    digest_key = plan.route.digest_key(plan.context) if channel == EMAIL else None
     not_before = None
     if digest_key is not None:
         if _is_online(state, profile.user_id):
@@ -201,9 +230,12 @@ def _delivery_row(
         batch_id, not_before = _held_batch(state, profile.user_id, held), held
     else:
         batch_id = state.immediate_batch()
-    address = context.get(route.address) if route.address and channel == EMAIL else None
+    route = plan.route
+    address = plan.context.get(route.address) if route.address and channel == EMAIL else None
     return {
         "id": uuid.uuid4(),
+        "user_id": plan.user_id,
+        "event_id": plan.event_id,
         "kind": kind.name,
         "channel": channel,
         "status": PENDING,

@@ -92,7 +92,7 @@ def _email(
     extras: dict[str, Any] = {"preferences_url": f"{base}/settings/notifications", "unsubscribe_url": None}
     if unsubscribable(kind):
         extras["unsubscribe_url"] = unsubscribe_url(row.user_id, kind.name)
-        headers.update(list_unsubscribe_headers(row.user_id, kind.name))
+        headers.update(list_unsubscribe_headers(extras["unsubscribe_url"]))
     rendered = render(kind, context, locale=profile.locale, items=row.items or None, email_extras=extras)
     name = contact.display_name if contact else str(context.get("display_name") or "")
     message = OutgoingMessage(

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from app.db import db, utcnow
 from app.generator import ServiceError
 from blueprints.notifications.catalog import KINDS, QUIET_HOURS_CHANNELS, Kind
-from blueprints.notifications.models import NotificationSettings, Preference, PushDevice
+from blueprints.notifications.models import NotificationSettings, Preference
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
@@ -89,25 +89,33 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+PROFILES = text(
+    """
+    SELECT u.id AS user_id, s.locale, s.time_zone, s.quiet_start, s.quiet_end, s.sms_number,
+           EXISTS (SELECT 1 FROM notifications.push_devices AS d WHERE d.user_id = u.id) AS has_push_device,
+           (SELECT array_agg(p.kind || ':' || p.channel || ':' || p.enabled::text)
+              FROM notifications.preferences AS p WHERE p.user_id = u.id) AS overrides
+    FROM unnest(:ids) AS u(id)
+    LEFT JOIN notifications.settings AS s ON s.user_id = u.id
+    """
+).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
+
+
 def load_profiles(user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Profile]:
-    """Profiles of many users in three queries (preferences, settings, push devices)."""
+    """Profiles of many users in one round trip (settings, stored preferences, whether a push device exists)."""
     ids = list(dict.fromkeys(user_ids))
-    profiles = {uid: Profile(uid) for uid in ids}
     if not ids:
-        return profiles
-    session = db.session
-    for user_id, kind, channel, enabled in session.execute(
-        select(Preference.user_id, Preference.kind, Preference.channel, Preference.enabled).where(
-            Preference.user_id.in_(ids)
-        )
-    ):
-        profiles[user_id].overrides[(kind, channel)] = enabled
-    for row in session.execute(select(NotificationSettings).where(NotificationSettings.user_id.in_(ids))).scalars():
-        profile = profiles[row.user_id]
-        profile.locale, profile.time_zone = row.locale, row.time_zone
-        profile.quiet_start, profile.quiet_end, profile.sms_number = row.quiet_start, row.quiet_end, row.sms_number
-    for user_id in session.execute(select(PushDevice.user_id).where(PushDevice.user_id.in_(ids)).distinct()).scalars():
-        profiles[user_id].has_push_device = True
+        return {}
+    profiles = {}
+    for row in db.session.execute(PROFILES, {"ids": ids}):
+        profile = Profile(row.user_id, has_push_device=row.has_push_device)
+        if row.locale is not None:
+            profile.locale, profile.time_zone = row.locale, row.time_zone
+            profile.quiet_start, profile.quiet_end, profile.sms_number = row.quiet_start, row.quiet_end, row.sms_number
+        for override in row.overrides or ():
+            kind, channel, enabled = override.split(":")
+            profile.overrides[(kind, channel)] = enabled == "true"
+        profiles[row.user_id] = profile
     return profiles
 
 

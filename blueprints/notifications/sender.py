@@ -19,66 +19,31 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, Uuid, bindparam, delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import insert, select, update
 from sqlalchemy.sql import Executable
 
 from app.db import db, utcnow
 from app.events import publish
-from app.events.guard import backoff
 from blueprints.notifications import contacts, presence
-from blueprints.notifications.catalog import EMAIL, KINDS, PUSH, SMS
+from blueprints.notifications.batch_sql import CLAIM, RENEW, SCRUB
+from blueprints.notifications.catalog import EMAIL, KINDS, PUSH
+from blueprints.notifications.digests import fold_digests
 from blueprints.notifications.dispatch import arm, disarm, enqueue_quietly
 from blueprints.notifications.events import DeliveryDeadLettered
 from blueprints.notifications.messages import Prepared, build_messages
-from blueprints.notifications.models import Delivery, DeliveryAttempt, Notification, NotificationSettings, PushDevice
+from blueprints.notifications.models import Delivery, DeliveryAttempt, Notification, PushDevice
+from blueprints.notifications.outcomes import Ledger, Outcome
 from blueprints.notifications.preferences import load_profiles
 from blueprints.notifications.providers import Provider, ProviderError, provider_for
-from blueprints.notifications.states import CLAIMED, DEAD, DIGESTED, OPEN, RETRYING, SENDING, SENT, SKIPPED
+from blueprints.notifications.states import CLAIMED, DEAD, DIGESTED, OPEN, SENDING, SKIPPED
 
 log = logging.getLogger(__name__)
-
-CLAIM = text(
-    """
-    WITH picked AS (
-        SELECT id, status AS old_status FROM notifications.deliveries
-        WHERE batch_id = :batch AND (
-            (status IN ('pending', 'retrying') AND (not_before IS NULL OR not_before <= now()))
-            OR (status IN ('claimed', 'sending') AND lease_until < now()))
-        ORDER BY created_at, id
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE notifications.deliveries AS d
-    SET status = 'claimed', claim_token = :token, lease_until = now() + make_interval(secs => :lease),
-        updated_at = now()
-    FROM picked WHERE d.id = picked.id
-    RETURNING d.id, d.notification_id, d.user_id, d.event_id, d.kind, d.channel, d.attempts, d.digest_key,
-              d.address, d.resends, d.created_at, d.lease_until, picked.old_status
-    """
-)
-RENEW = text(
-    """
-    UPDATE notifications.deliveries SET lease_until = now() + make_interval(secs => :lease)
-    WHERE batch_id = :batch AND claim_token = :token AND status IN ('claimed', 'sending')
-    RETURNING lease_until
-    """
-)
-SCRUB = text(
-    """
-    UPDATE notifications.notifications AS n SET data = n.data - CAST(:fields AS text[])
-    WHERE n.id = ANY(:ids) AND NOT EXISTS (
-        SELECT 1 FROM notifications.deliveries AS d
-        WHERE d.notification_id = n.id AND d.status IN ('pending', 'retrying', 'claimed', 'sending'))
-    """
-).bindparams(bindparam("fields", type_=ARRAY(String)), bindparam("ids", type_=ARRAY(Uuid)))
 
 
 @dataclass
@@ -98,15 +63,6 @@ class Claimed:
     items: list[Mapping[str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class Outcome:
-    provider: str
-    message_id: str | None = None
-    error: ProviderError | None = None
-    latency_ms: int = 0
-    to: str = ""
-
-
 class BatchSender:
     """One run of ``send_batch``: see the module docstring for the steps and the crash guarantees."""
 
@@ -117,14 +73,17 @@ class BatchSender:
         self.token = uuid.uuid4()
         self.lease_seconds = int(config["NOTIFICATIONS_LEASE_SECONDS"])
         self.limit = int(config["NOTIFICATIONS_BATCH_SIZE"])
-        self.max_attempts = int(config["NOTIFICATIONS_MAX_ATTEMPTS"])
         self.session = db.session
         self.providers: dict[str, Provider] = {}
-        self.later: list[Executable] = []  # statements for the next commit (the previous outcome)
-        self.retry_at: set[datetime] = set()
-        self.dead: list[tuple[Claimed, str]] = []
-        self.finished: set[uuid.UUID] = set()
-        self.stats: Counter[str] = Counter()
+        self.ledger = Ledger(
+            session=self.session,
+            token=self.token,
+            max_attempts=int(config["NOTIFICATIONS_MAX_ATTEMPTS"]),
+            retry_base_ms=int(config["NOTIFICATIONS_RETRY_BASE_MS"]),
+            retry_max_ms=int(config["NOTIFICATIONS_RETRY_MAX_MS"]),
+        )
+        self.stats = self.ledger.stats
+        self.finished = self.ledger.finished
         self.renewed_at = time.monotonic()
         self.full = False
 
@@ -206,49 +165,29 @@ class BatchSender:
         return self.provider(channel).resend_in_doubt
 
     def _fold_digests(self, rows: list[Claimed], notes: Mapping[uuid.UUID, Any]) -> list[Claimed]:
-        groups: dict[tuple[uuid.UUID, str, str], list[Claimed]] = {}
-        kept = []
-        for row in rows:
-            if row.digest_key:
-                groups.setdefault((row.user_id, row.kind, row.digest_key), []).append(row)
-            else:
-                kept.append(row)
-        online = presence.online_users(list({user for user, _, _ in groups}))
-        for (user_id, _kind, _key), members in groups.items():
-            members.sort(key=lambda r: (r.created_at, r.id))
-            unread = [m for m in members if m.notification_id in notes and notes[m.notification_id].read_at is None]
-            if user_id in online or not unread:
-                reason = "seen: the user was online" if user_id in online else "seen: read in the app"
-                for member in members:
-                    self._set(member, SKIPPED, last_error=reason)
-                    self.stats["skipped"] += 1
-                continue
-            carrier = unread[0]
-            carrier.items = [dict(notes[m.notification_id].data) for m in unread]
-            for member in members:
-                if member is not carrier:
-                    self._set(member, DIGESTED, digest_of=carrier.id)
-                    self.stats["digested"] += 1
-            kept.append(carrier)
-        return kept
+        online = presence.online_users(list({r.user_id for r in rows if r.digest_key}))
+        folded = fold_digests(rows, notes, online)
+        for row, reason in folded.skipped:
+            self._set(row, SKIPPED, last_error=reason)
+            self.stats["skipped"] += 1
+        for row, carrier in folded.digested:
+            self._set(row, DIGESTED, digest_of=carrier.id)
+            self.stats["digested"] += 1
+        return folded.kept
 
     # --- 3. send -------------------------------------------------------------------------------
     def deliver(self, row: Claimed, prepared: Prepared) -> None:
-        for statement in self.later:
-            self.session.execute(statement)
-        self.later.clear()
-        taken = self.session.execute(
-            update(Delivery)
-            .where(Delivery.id == row.id, Delivery.claim_token == self.token, Delivery.status == CLAIMED)
-            .values(status=SENDING, attempts=Delivery.attempts + 1, address=prepared.address, updated_at=utcnow())
-        ).rowcount
+        provider = self.provider(row.channel)
+        # Where a resend is tolerated (SMTP: same Message-ID) the per-message commit need not wait for
+        # the WAL flush: a worker crash loses nothing (PostgreSQL has the commit); only a PostgreSQL
+        # crash could forget a mark, and the email would then be resent. SMS and push wait for it.
+        taken = self.ledger.step(cur_id=row.id, address=prepared.address, durable=not provider.resend_in_doubt)
         self._renew_lease_if_due()
         self.session.commit()
         if not taken:
             log.warning("delivery %s was taken over by another worker (lease expired)", row.id)
             return
         row.attempts += 1
-        provider = self.provider(row.channel)
         outcomes = []
         for message in prepared.messages:
             started = time.perf_counter()
@@ -262,7 +201,7 @@ class BatchSender:
                 outcome.error = ProviderError(f"{exc.__class__.__name__}: {exc}"[:500], transient=True)
             outcome.latency_ms = round((time.perf_counter() - started) * 1000)
             outcomes.append(outcome)
-        self._record(row, outcomes)
+        self.ledger.record(row, outcomes)
 
     def _renew_lease_if_due(self) -> None:
         if time.monotonic() - self.renewed_at < self.lease_seconds / 3:
@@ -275,52 +214,12 @@ class BatchSender:
             arm(self.batch_id, latest + timedelta(seconds=1), f"lease:{self.token}")
         self.renewed_at = time.monotonic()
 
-    def _record(self, row: Claimed, outcomes: list[Outcome]) -> None:
-        """Queue the outcome's writes for the next commit (the next ``sending`` mark, or the finish)."""
-        now = utcnow()
-        sent = [o for o in outcomes if o.error is None]
-        for outcome in outcomes:
-            status = "sent" if outcome.error is None else ("failed" if outcome.error.transient else "rejected")
-            self.later.append(self._attempt(row, status, outcome))
-            if outcome.error is not None and outcome.error.forget_address:
-                self.later.extend(_forget(row, outcome.to))
-        if sent:
-            ids = ",".join(o.message_id or "" for o in sent)[:200]
-            self.later.append(self._update(row, SENDING, SENT, provider=sent[0].provider, provider_message_id=ids,
-                                           sent_at=now, last_error=None))  # fmt: skip
-            self.finished.add(row.notification_id)
-            self.stats["sent"] += 1
-            return
-        error = outcomes[-1].error if outcomes else ProviderError("no message to send", transient=False)
-        assert error is not None
-        provider = outcomes[-1].provider if outcomes else None
-        if error.transient and row.attempts < self.max_attempts:
-            delay = backoff(
-                row.attempts, self.config["NOTIFICATIONS_RETRY_BASE_MS"], self.config["NOTIFICATIONS_RETRY_MAX_MS"]
-            )
-            if error.retry_after:
-                delay = max(delay, timedelta(seconds=min(error.retry_after, 86400)))
-            when = now + delay
-            self.retry_at.add(when)
-            self.later.append(
-                self._update(row, SENDING, RETRYING, not_before=when, last_error=str(error), provider=provider)
-            )
-            self.stats["retrying"] += 1
-        else:
-            why = str(error) if not error.transient else f"gave up after {row.attempts} attempts: {error}"
-            self.later.append(self._update(row, SENDING, DEAD, last_error=why, provider=provider))
-            self.dead.append((row, why))
-            self.finished.add(row.notification_id)
-            self.stats["dead"] += 1
-
     # --- 4. finish -----------------------------------------------------------------------------
     def finish(self) -> None:
-        for statement in self.later:
-            self.session.execute(statement)
-        self.later.clear()
-        for when in self.retry_at:
+        self.ledger.step(cur_id=None, address=None, durable=True)
+        for when in self.ledger.retry_at:
             arm(self.batch_id, when, f"retry:{int(when.timestamp() * 1000)}")
-        for row, why in self.dead:
+        for row, why in self.ledger.dead:
             publish(
                 DeliveryDeadLettered(
                     aggregate_id=row.id,
@@ -385,45 +284,17 @@ class BatchSender:
             self.finished.add(row.notification_id)
 
     def _bury(self, row: Claimed, why: str, *, attempt_status: str) -> None:
+        """A dead letter without a provider call (in doubt after a crash, or nothing sendable)."""
+        self.session.execute(self._update(row, CLAIMED, DEAD, last_error=why))
         self.session.execute(
-            update(Delivery)
-            .where(Delivery.id == row.id, Delivery.claim_token == self.token, Delivery.status == CLAIMED)
-            .values(status=DEAD, last_error=why, updated_at=utcnow())
-        )
-        self.session.execute(self._attempt(row, attempt_status, Outcome(provider="", error=None), error=why))
-        self.dead.append((row, why))
+            insert(DeliveryAttempt).values(
+                id=uuid.uuid4(), delivery_id=row.id, user_id=row.user_id, kind=row.kind, channel=row.channel,
+                attempt=row.attempts, status=attempt_status, error=why, actor="worker", created_at=utcnow(),
+            )
+        )  # fmt: skip
+        self.ledger.dead.append((row, why))
         self.finished.add(row.notification_id)
         self.stats["dead"] += 1
-
-    def _attempt(self, row: Claimed, status: str, outcome: Outcome, *, error: str | None = None) -> Executable:
-        return insert(DeliveryAttempt).values(
-            id=uuid.uuid4(),
-            delivery_id=row.id,
-            user_id=row.user_id,
-            kind=row.kind,
-            channel=row.channel,
-            attempt=row.attempts,
-            status=status,
-            provider=outcome.provider or None,
-            provider_message_id=outcome.message_id,
-            error=error or (str(outcome.error)[:4000] if outcome.error else None),
-            latency_ms=outcome.latency_ms if outcome.provider else None,
-            actor="worker",
-            created_at=utcnow(),
-        )
-
-
-def _forget(row: Claimed, address: str) -> list[Executable]:
-    """The provider says this address is gone for good (unregistered device, SMS opt-out)."""
-    if row.channel == PUSH:
-        return [delete(PushDevice).where(PushDevice.user_id == row.user_id, PushDevice.token == address)]
-    if row.channel == SMS:
-        return [
-            update(NotificationSettings)
-            .where(NotificationSettings.user_id == row.user_id, NotificationSettings.sms_number == address)
-            .values(sms_number=None)
-        ]
-    return []
 
 
 __all__ = ["OPEN", "BatchSender"]

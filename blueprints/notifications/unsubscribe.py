@@ -43,9 +43,6 @@ def unsubscribe_url(user_id: uuid.UUID, kind: str) -> str:
     return f"{base}/notifications/unsubscribe?{urlencode({'token': make_token(user_id, kind)})}"
 
 
-def list_unsubscribe_headers(user_id: uuid.UUID, kind: str) -> dict[str, str]:
+def list_unsubscribe_headers(url: str) -> dict[str, str]:
     """RFC 2369 List-Unsubscribe + RFC 8058 List-Unsubscribe-Post (mail clients' one-click button)."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(user_id, kind)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

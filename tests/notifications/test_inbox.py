@@ -49,14 +49,14 @@ def test_unread_count_mark_read_and_mark_all_read(notif_app, client, auth_header
     alice, bob = two_users_with_notifications(emit, drain)
     headers = auth_headers(alice)
     assert client.get("/notifications/unread-count", headers=headers).json == {"unread": 2}
-    first = notifications_of(alice)[0]
+    first, second = notifications_of(alice)
     response = client.post(f"/notifications/{first.id}/read", headers=headers)
     assert response.status_code == 200 and response.json["read_at"] is not None
     read_at = response.json["read_at"]
     assert client.post(f"/notifications/{first.id}/read", headers=headers).json["read_at"] == read_at  # idempotent
     assert client.get("/notifications/unread-count", headers=headers).json == {"unread": 1}
     unread = client.get("/notifications?read_at[is_null]=true", headers=headers).json["items"]
-    assert [i["id"] for i in unread] == [str(notifications_of(alice)[1].id)]
+    assert [i["id"] for i in unread] == [str(second.id)]
 
     response = client.post("/notifications/read-all", headers=headers)
     assert response.status_code == 200 and response.json == {"marked": 1, "unread": 0}

@@ -8,9 +8,14 @@ A reply code 4xx (or a dropped connection) is transient; 5xx is a refusal for go
 from __future__ import annotations
 
 import contextlib
+import io
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email import charset, policy
+from email.generator import BytesGenerator
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
@@ -54,28 +59,38 @@ class SMTPProvider(Provider):
                 _quietly_close(self._conn)
             self._conn = None
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The RFC 5322 bytes: multipart/alternative (plain + HTML), quoted-printable UTF-8 bodies.
+
+        Built with the compat32 email API: half the CPU of ``EmailMessage``'s header re-parsing, which
+        matters at hundreds of emails per second per worker.
+        """
+        if not message.to.isascii():
+            raise ProviderError(f"non-ASCII address {message.to!r} needs SMTPUTF8 (not supported)", transient=False)
+        email = MIMEMultipart("alternative") if message.html else MIMEText(message.text, "plain", _UTF8)
         email["From"] = self.sender
         email["To"] = formataddr((message.to_name, message.to)) if message.to_name else message.to
-        email["Subject"] = message.subject
+        email["Subject"] = _header(message.subject)
         email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = message.idempotency_key
         for name, value in message.headers.items():
             email[name] = value
-        email.set_content(message.text)
         if message.html:
-            email.add_alternative(message.html, subtype="html")
-        return email
+            email.attach(MIMEText(message.text, "plain", _UTF8))
+            email.attach(MIMEText(message.html, "html", _UTF8))
+        out = io.BytesIO()
+        BytesGenerator(out, policy=_WIRE).flatten(email)
+        return out.getvalue()
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        email = self.build(message)
+        data = self.build(message)
         try:
             if self._conn is None:
                 self._conn = self._connect()
-            refused = self._conn.send_message(email, from_addr=parseaddr(self.sender)[1], to_addrs=[message.to])
+            refused = self._conn.sendmail(parseaddr(self.sender)[1], [message.to], data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
+            self._reset()
             raise _reply_error(code, reply) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             self._reset()
@@ -103,6 +118,16 @@ class SMTPProvider(Provider):
         if self._conn is not None:
             _quietly_close(self._conn)
             self._conn = None
+
+
+_UTF8 = charset.Charset("utf-8")
+_UTF8.body_encoding = charset.QP  # readable bodies (the default for UTF-8 is base64)
+_WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)  # RFC 5322 limit: no folded URLs
+
+
+def _header(value: str) -> str:
+    """ASCII stays as it is; anything else becomes an RFC 2047 encoded word."""
+    return value if value.isascii() else Header(value, "utf-8").encode()
 
 
 def _reply_error(code: int, reply: bytes | str) -> ProviderError:
