@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 
 # Run in order: later steps use what earlier ones created (users before listings before offers).
-STEPS: tuple[str, ...] = ("seeds.staff",)
+STEPS: tuple[str, ...] = ("seeds.staff", "seeds.catalog")
 
 Echo = Callable[[str], None]
 

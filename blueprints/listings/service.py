@@ -343,3 +343,29 @@ def check_category_parent(*, category_id: uuid.UUID | None, parent_id: uuid.UUID
             )
         seen.add(current)
         current = db.session.execute(select(Category.parent_id).where(Category.id == current)).scalar()
+
+
+# Catalog set-up (seeds, tools): idempotent helpers kept in their own module.
+from blueprints.listings.catalog_setup import ensure_category, ensure_rubrics, import_rows, seller_for_sku  # noqa: E402
+
+__all__ = [
+    "TRANSITIONS",
+    "ListingSummary",
+    "check_category_parent",
+    "ensure_category",
+    "ensure_rubrics",
+    "get_listing_summaries",
+    "get_listing_summary",
+    "import_rows",
+    "mark_sold",
+    "pause",
+    "price_history",
+    "publish",
+    "reinstate",
+    "release_reservation",
+    "remove",
+    "reserve",
+    "seller_for_sku",
+    "status_history",
+    "transition",
+]
