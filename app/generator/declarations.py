@@ -126,7 +126,8 @@ class Resource:
     plain list (``-created_at``); ``embed`` names to-one relationships clients may inline
     (``embed=category``), each to a model declared as a resource too; ``search`` turns ``q`` into a
     SQL condition; ``soft_delete`` names a timestamp column set by DELETE instead of removing the row.
-    ``on_create`` / ``on_update`` run domain validation before the write (raise ``abort(422, ...)``).
+    ``on_create(*, obj, actor)`` / ``on_update(*, obj, actor, changes)`` run domain validation and
+    derivations before the write (raise ``ServiceError(..., status=422, errors=...)``); the admin calls them too.
     ``scopes`` are named row filters relative to the caller, picked with a query parameter of the list
     (``{"role": {"buyer": OWNER("buyer_id"), "seller": OWNER("seller_id")}}`` gives ``?role=buyer``).
     ``detail(obj_id=, principal=)`` adds domain-computed keys to the item response (``GET /<id>``), e.g.
