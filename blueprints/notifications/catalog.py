@@ -67,7 +67,13 @@ def _kind(name: str, category: str, description: str, channels: str, defaults: s
     )
 
 
-_OFFER = {"offer_id": "7d6f0d9e-1d7a-4a8e-9a4e-1f2d3c4b5a69", "amount": 4500, "currency": "EUR", "actor_name": "Alice"}
+_OFFER = {
+    "offer_id": "7d6f0d9e-1d7a-4a8e-9a4e-1f2d3c4b5a69",
+    "amount": 4500,
+    "currency": "EUR",
+    "author": "buyer",
+    "actor_name": "Alice",
+}
 _ORDER = {
     "payment_id": "0b8f1c1e-5a43-4f27-9a0e-7f6a1d2c3b4e",
     "order_id": "2c9d8e7f-6a5b-4c3d-9e8f-7a6b5c4d3e2f",
@@ -75,7 +81,14 @@ _ORDER = {
     "currency": "EUR",
 }
 _SHIPMENT = {"order_id": _ORDER["order_id"]}
-_SEARCH = {"saved_search_id": "5e1c9a5b-6c1d-4b7e-8f3a-2b1c0d9e8f7a", "listing_title": "Road bike, 56 cm"}
+_SEARCH = {
+    "saved_search_id": "5e1c9a5b-6c1d-4b7e-8f3a-2b1c0d9e8f7a",
+    "listing_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    "search_name": "Road bikes under 300",
+    "title": "Road bike, 56 cm",
+    "price_amount": 25000,
+    "currency": "EUR",
+}
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -142,9 +155,7 @@ KINDS: dict[str, Kind] = {
         _kind("saved_search_match", "discovery", "New listings match a saved search", "in_app email push",
               "in_app email", digest=True, link="/searches/{saved_search_id}", sample=_SEARCH),
         _kind("price_drop", "discovery", "A price dropped", "in_app email push", "in_app email", digest=True,
-              link="/listings/{listing_id}",
-              sample={**_SEARCH, "listing_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "old_price": 30000,
-                      "price": 25000, "currency": "EUR"}),
+              link="/listings/{listing_id}", sample={**_SEARCH, "reason": "price_drop"}),
     )
 }  # fmt: skip
 

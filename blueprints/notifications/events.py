@@ -7,11 +7,13 @@ batch of events becomes one transaction of notifications and one delivery batch.
 Payload contracts the routes rely on (fields of the publishing domain's events):
 - auth: ``user_id`` (+ ``email`` for mails to the address being verified or reset);
 - messaging.MessageSent: ``thread_id``, ``sender_id``, ``recipient_ids`` (list), ``preview``;
-- offers.*: ``offer_id``, ``buyer_id``, ``seller_id``, ``amount``, ``currency`` (the actor is not told);
+- offers.*: ``offer_id``, ``buyer_id``, ``seller_id``, ``amount``, ``currency``, ``author`` (who proposed
+  the amount; ExpiringSoon: ``awaiting``, who must answer);
 - payments.*: ``buyer_id``, ``seller_id`` (payouts: ``seller_id``), amounts in minor units + ``currency``;
 - shipping.*: ``buyer_id``, ``seller_id``; disputes.*: ``dispute_id``, ``buyer_id``, ``seller_id``;
 - verification.VerificationStatusChanged: ``user_id``, ``status``;
-- listings.SavedSearchMatched: ``user_id``, ``saved_search_id``, ``reason`` ("new_listing" | "price_drop").
+- listings.SavedSearchMatched: ``user_id``, ``saved_search_id``, ``listing_id``, ``title``, ``price_amount``,
+  ``currency``, ``reason`` ("new_listing" | "price_drop").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from app.events import DomainEvent, on_commit, subscribe
 from app.events.timers import FiredTimer, on_timer
 from blueprints.notifications import fanout
 from blueprints.notifications.dispatch import DISPATCH_TIMER, enqueue_quietly
-from blueprints.notifications.routing import Route, declare, fields, others
+from blueprints.notifications.routing import Route, counterparty, declare, fields, others, party
 
 # --- events published here -----------------------------------------------------------------------
 
@@ -73,13 +75,12 @@ ROUTES = declare(
     Route("auth.PasswordChanged", "password_changed", to="user_id"),
     # messaging: chatty, one email per thread per window for offline users
     Route("messaging.MessageSent", "new_message", to=others("recipient_ids"), digest_by="thread_id"),
-    # offers: the party who acted is not told about their own move
+    # offers (``author``: who proposed the amount; ``awaiting``: who must answer)
     Route("offers.OfferCreated", "offer_received", to="seller_id"),
-    Route("offers.OfferCountered", "offer_countered", to=others(*PARTIES)),
-    Route("offers.OfferAccepted", "offer_accepted", to=others("buyer_id"), extra={"role": "buyer"}),
-    Route("offers.OfferAccepted", "offer_accepted", to=others("seller_id"), extra={"role": "seller"}),
-    Route("offers.OfferDeclined", "offer_declined", to=others(*PARTIES)),
-    Route("offers.OfferExpiringSoon", "offer_expiring", to=fields(*PARTIES)),
+    Route("offers.OfferCountered", "offer_countered", to=counterparty("author")),
+    Route("offers.OfferAccepted", "offer_accepted", to=party("author")),
+    Route("offers.OfferDeclined", "offer_declined", to=party("author")),
+    Route("offers.OfferExpiringSoon", "offer_expiring", to=party("awaiting")),
     # payments and orders (mandatory in-app + email)
     Route("payments.PaymentHeld", "payment_held", to="seller_id", extra={"role": "seller"}),
     Route("payments.PaymentHeld", "payment_held", to="buyer_id", extra={"role": "buyer"}),

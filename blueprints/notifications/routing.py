@@ -53,6 +53,36 @@ def others(*names: str) -> Recipients:
     return pick
 
 
+PARTIES = {"buyer": "buyer_id", "seller": "seller_id"}
+
+
+def party(role_field: str) -> Recipients:
+    """The party a payload field names ("buyer" or "seller"): ``party("author")`` is who proposed an amount."""
+
+    def pick(payload: Mapping[str, Any], actor: str | None) -> list[uuid.UUID]:
+        role = _role(payload, role_field)
+        return _ids(payload, (PARTIES[role],))
+
+    return pick
+
+
+def counterparty(role_field: str) -> Recipients:
+    """The other party than the one a payload field names (a counter-offer awaits the non-author)."""
+
+    def pick(payload: Mapping[str, Any], actor: str | None) -> list[uuid.UUID]:
+        role = _role(payload, role_field)
+        return _ids(payload, tuple(f for r, f in PARTIES.items() if r != role))
+
+    return pick
+
+
+def _role(payload: Mapping[str, Any], role_field: str) -> str:
+    role = payload.get(role_field)
+    if role not in PARTIES:
+        raise RouteError(f"payload field {role_field!r} is {role!r}, expected one of {', '.join(PARTIES)}")
+    return str(role)
+
+
 @dataclass(frozen=True)
 class Route:
     event_type: str

@@ -9,7 +9,7 @@ import pytest
 from blueprints.notifications.catalog import EMAIL, IN_APP, KINDS
 from blueprints.notifications.events import ROUTES
 from blueprints.notifications.rendering import available_locales, locale_chain, money, render, render_sms
-from blueprints.notifications.routing import Route, RouteError, others
+from blueprints.notifications.routing import Route, RouteError, counterparty, others, party
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -51,6 +51,10 @@ def test_routes_pick_recipients_and_leave_the_actor_out():
     assert pick(payload, "system") == [buyer, seller]
     with pytest.raises(RouteError, match="no field 'seller_id'"):
         Route("offers.OfferCreated", "offer_received", to="seller_id").recipients({"buyer_id": str(buyer)}, None)
+    assert party("author")({**payload, "author": "seller"}, None) == [seller]
+    assert counterparty("author")({**payload, "author": "seller"}, None) == [buyer]
+    with pytest.raises(RouteError, match="'author' is 'staff'"):
+        party("author")({**payload, "author": "staff"}, None)
     (sent,) = ROUTES["messaging.MessageSent"]
     assert sent.recipients({"recipient_ids": [str(seller)], "sender_id": str(buyer)}, f"user:{buyer}") == [seller]
 
