@@ -22,7 +22,7 @@ def _register_admin(appbuilder) -> None:  # type: ignore[no-untyped-def]
 
 
 def _setup(app: Flask) -> None:
-    """Check the money settings and register the timer handlers (web and worker processes alike)."""
+    """Check the money settings, register the timer handlers (web and workers alike) and the CLI."""
     for name in ("PAYMENTS_BUYER_FEE_BPS", "PAYMENTS_PLATFORM_FEE_BPS"):
         if not 0 <= app.config[name] <= 10_000:
             raise ConfigError(f"{name}: a rate in basis points between 0 and 10000")
@@ -30,6 +30,9 @@ def _setup(app: Flask) -> None:
         if app.config[name] < 1:
             raise ConfigError(f"{name}: must be at least 1")
     import blueprints.payments.handlers  # noqa: F401 - @on_timer declarations
+    from blueprints.payments.cli import payments_cli
+
+    app.cli.add_command(payments_cli)
 
 
 def _blueprints():  # type: ignore[no-untyped-def]

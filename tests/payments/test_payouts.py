@@ -129,3 +129,12 @@ def test_an_unreachable_provider_is_retried_with_backoff_then_given_up(app, app_
     assert ledger.balance(ledger.payable(payment.seller_id, USD)) == 9_000
     assert db.session.get(SellerAccount, payment.seller_id).payouts_enabled is True  # not the account's fault
     assert_ledger_sound()
+
+
+def test_operators_can_run_the_batch_and_the_sweep_from_the_cli(app, app_ctx, orders):
+    released(orders)
+    runner = app.test_cli_runner()
+    paid = runner.invoke(args=["payments", "payouts"])
+    assert paid.exit_code == 0 and "'sent': 1" in paid.output, paid.output
+    swept = runner.invoke(args=["payments", "sweep"])
+    assert swept.exit_code == 0 and "'errors': 0" in swept.output, swept.output
