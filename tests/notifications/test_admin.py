@@ -153,3 +153,20 @@ def test_resend_is_refused_while_in_flight_and_for_spent_single_use_links(
     assert waiting.status == "pending"
     busy = client.post(f"/notifications/deliveries/{waiting.id}/resend", headers=staff)
     assert busy.status_code == 409 and "status" in busy.json["errors"]
+
+
+def test_the_admin_resend_button_queues_the_delivery_again(notif_app, client, smtp, emit, drain, make_user):
+    seller = make_user("Sam")
+    emit(offer_for(seller))
+    drain()
+    (delivery,) = deliveries(user_id=seller, channel="email")
+    admin_login(notif_app, client, role="TrustSafety")
+    assert "Resend" in text(client.get(f"{DELIVERIES}/show/{delivery.id}"))
+    response = client.post(f"{DELIVERIES}/action/resend/{delivery.id}")
+    assert response.status_code == 302
+    (again,) = deliveries(user_id=seller, channel="email")
+    assert (again.status, again.resends) == ("pending", 1)
+    resend = attempts(delivery_id=delivery.id, status="resend")[0]
+    assert resend.actor.startswith("staff:")
+    drain()
+    assert [m.message_id for m in smtp.mailbox.wait_for(2)][1] == f"<{delivery.id}.1@bazaar.test>"
