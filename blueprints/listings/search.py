@@ -3,11 +3,12 @@
 - ``q``: PostgreSQL full text over the trigger-kept ``search_vector`` (title A, brand B,
   description C) with ``websearch_to_tsquery`` in ``lang`` (the listing languages' configurations);
   ``sort=-relevance`` ranks with ``ts_rank`` (weights A > B > C).
+- ``sort=distance`` (with a radius): nearest first, served by the GiST index (KNN).
 - ``category``: the category and its whole subtree (a recursive CTE over the small category table).
 - ``attr``: ``key:value`` pairs matched by JSONB containment (GIN ``jsonb_path_ops``).
 - ``lat``/``lng``/``radius_km``: a bounding box served by the GiST index on ``point(lng, lat)``,
   then the exact great-circle (haversine) distance.
-- ``facets=category,condition,price``: counts over every matching listing.
+- ``facets=category,condition,price``: counts over the matches (exact up to 10,000 of them).
 
 The policy shows published listings plus the caller's own. A search (any of the parameters above)
 reads only published listings, except a seller's own (``seller_id=<me>``) and staff: its conditions
@@ -36,6 +37,7 @@ FACETS = ("category", "condition", "price")
 # Upper bounds (minor units) of the price facet's buckets; the last bucket is open.
 PRICE_BUCKETS = (1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000)
 MAX_FACET_CATEGORIES = 30
+FACET_SAMPLE = 10_000
 
 
 def _attr_pair(value: str) -> tuple[str, str]:
@@ -172,42 +174,62 @@ def conditions(args: Mapping[str, Any], principal: Any) -> list[Any]:
 
 
 def facets(where: list[Any], args: Mapping[str, Any], principal: Any, connection: Any) -> dict[str, Any]:
-    """Counts per category, condition grade and price bucket over every matching listing."""
+    """Counts per category, condition grade and price bucket, in one pass over the matches.
+
+    Exact up to ``FACET_SAMPLE`` matches; beyond that the counts cover the first ``FACET_SAMPLE``
+    matches the index yields and ``facets.exact`` is false, so a broad search stays fast.
+    """
     wanted = args.get("facets") or ()
     if not wanted:
         return {}
-    found: dict[str, Any] = {}
+    bucket = sa.func.width_bucket(T.c.price_amount, sa.literal(list(PRICE_BUCKETS), sa.ARRAY(sa.BigInteger)))
+    matches = (
+        sa.select(T.c.category_id.label("category_id"), T.c.condition.label("grade"), bucket.label("bucket"))
+        .where(*where)
+        .limit(FACET_SAMPLE + 1)
+        .subquery("matches")
+    )
+    m = matches.c
+    rows = connection.execute(
+        sa.select(m.category_id, m.grade, m.bucket, sa.func.count().label("n")).group_by(
+            sa.func.grouping_sets(sa.tuple_(m.category_id), sa.tuple_(m.grade), sa.tuple_(m.bucket), sa.tuple_())
+        )
+    ).all()
+    by_category = {r.category_id: r.n for r in rows if r.category_id is not None}
+    by_grade = {r.grade: r.n for r in rows if r.grade is not None}
+    by_bucket = {r.bucket: r.n for r in rows if r.bucket is not None}
+    total = next((r.n for r in rows if r.category_id is None and r.grade is None and r.bucket is None), 0)
+    found: dict[str, Any] = {"exact": total <= FACET_SAMPLE}
     if "category" in wanted:
-        rows = connection.execute(
-            sa.select(T.c.category_id, sa.func.count())
-            .where(*where)
-            .group_by(T.c.category_id)
-            .order_by(sa.func.count().desc())
-            .limit(MAX_FACET_CATEGORIES)
-        ).all()
+        top = sorted(by_category.items(), key=lambda item: -item[1])[:MAX_FACET_CATEGORIES]
         names = dict(
-            connection.execute(sa.select(Category.id, Category.name).where(Category.id.in_([r[0] for r in rows])))
+            connection.execute(sa.select(Category.id, Category.name).where(Category.id.in_([c for c, _ in top])))
             .tuples()
             .all()
         )
-        found["category"] = [{"id": str(cid), "name": names.get(cid, ""), "count": n} for cid, n in rows]
+        found["category"] = [{"id": str(cid), "name": names.get(cid, ""), "count": n} for cid, n in top]
     if "condition" in wanted:
-        rows = connection.execute(sa.select(T.c.condition, sa.func.count()).where(*where).group_by(T.c.condition))
-        counts = {ListingCondition(c).value: n for c, n in rows}
-        found["condition"] = [{"grade": g.value, "count": counts.get(g.value, 0)} for g in ListingCondition]
+        found["condition"] = [{"grade": g.value, "count": by_grade.get(g.value, 0)} for g in ListingCondition]
     if "price" in wanted:
-        bucket = sa.func.width_bucket(T.c.price_amount, sa.literal(list(PRICE_BUCKETS), sa.ARRAY(sa.BigInteger)))
-        counts = dict(connection.execute(sa.select(bucket, sa.func.count()).where(*where).group_by(bucket)).all())
         bounds = (0, *PRICE_BUCKETS, None)
         found["price"] = [
-            {"min": bounds[i], "max": bounds[i + 1], "count": counts.get(i, 0)} for i in range(len(bounds) - 1)
+            {"min": bounds[i], "max": bounds[i + 1], "count": by_bucket.get(i, 0)} for i in range(len(bounds) - 1)
         ]
     return {"facets": found}
+
+
+def distance(args: Mapping[str, Any]) -> sa.ColumnElement[Any]:
+    """Nearest first, as the GiST index orders points (``<->``: planar degrees, exact enough within a
+    radius); the radius filter keeps rows without coordinates out, so the key is never NULL."""
+    return sa.func.point(T.c.longitude, T.c.latitude).op("<->")(sa.func.point(args["lng"], args["lat"]))
 
 
 HOOKS = ListHooks(
     args=ARGS,
     conditions=conditions,
-    sorts={"relevance": ComputedSort(relevance, requires=("q",))},
+    sorts={
+        "relevance": ComputedSort(relevance, requires=("q",)),
+        "distance": ComputedSort(distance, requires=("lat", "lng", "radius_km")),
+    },
     extras=facets,
 )

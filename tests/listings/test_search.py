@@ -84,6 +84,10 @@ def test_full_text_is_language_aware_and_uses_web_search_syntax(client, catalog)
         ("condition_score[gte]=40&q=shoes", ["Running shoes"]),
         ("condition_score[gte]=50&q=shoes", []),
         (f"lat={LYON[0]}&lng={LYON[1]}&radius_km=50", ["Vintage film camera body"]),
+        (f"lat={LYON[0]}&lng={LYON[1]}&radius_km=500&sort=distance", ["Vintage film camera body",
+                                                                      "Canon AE-1 film camera"]),
+        (f"lat={PARIS[0]}&lng={PARIS[1]}&radius_km=500&sort=distance", ["Canon AE-1 film camera",
+                                                                        "Vintage film camera body"]),
         (f"lat={PARIS[0]}&lng={PARIS[1]}&radius_km=500&sort=price", ["Vintage film camera body",
                                                                      "Canon AE-1 film camera"]),
     ],
@@ -124,12 +128,22 @@ def test_facets(client, catalog) -> None:  # type: ignore[no-untyped-def]
     buckets = {(b["min"], b["max"]): b["count"] for b in facets["price"]}
     assert buckets[(1_000, 2_500)] == 1 and buckets[(5_000, 10_000)] == 1 and buckets[(10_000, 25_000)] == 2
     assert sum(buckets.values()) == 4
+    assert facets["exact"] is True
+
+
+def test_facets_beyond_the_sample_say_so(client, catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from blueprints.listings import search
+
+    monkeypatch.setattr(search, "FACET_SAMPLE", 2)
+    facets = client.get(f"/listings?category={catalog.electronics}&facets=condition").json["facets"]
+    assert facets["exact"] is False and sum(f["count"] for f in facets["condition"]) == 3
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
     [
         ("sort=-relevance", "sort"),
+        ("sort=distance&lat=45&lng=4", "sort"),
         ("lat=45&lng=4", "radius_km"),
         ("attr=brand", "attr"),
         ("lang=klingon&q=x", "lang"),

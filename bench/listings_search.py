@@ -1,0 +1,291 @@
+"""Benchmark: public listing search at 10^4, 10^5 and 10^6 listings.
+
+    .venv/bin/python bench/listings_search.py [--sizes 10000,100000,1000000] [--runs 200]
+
+Creates a throwaway database (local PostgreSQL; ``TEST_DATABASE_ADMIN_URL`` overrides), migrates it,
+creates the demo category tree, then grows the catalog with COPY (the search trigger and every index
+maintained as in production) to each size in turn. At each size it runs 5 representative searches:
+
+1. full text, ranked:           ``q=canon camera&sort=-relevance``
+2. category subtree, newest:    ``category=<electronics>&sort=-created_at``
+3. price range + grades:        ``price[gte]=5000&price[lte]=20000&condition[in]=like_new,good&sort=price``
+4. full text + category:        ``q=jacket&category=<fashion>&sort=-created_at``
+5. radius around Lyon (25 km), nearest first: ``lat=45.76&lng=4.84&radius_km=25&sort=distance``
+
+each ``--runs`` times in-process (Flask test client: the whole request path, no network) and over HTTP
+(gunicorn gthread, 2 workers), printing p50/p99 and the EXPLAIN (ANALYZE) of each query's SQL, and
+flags any sequential scan of the listings table. A facet request is measured apart (it counts every
+match by design). Target: p99 at 10^6 within 1.5x of p99 at 10^4 for each query, all from indexes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.embedded import database_url, free_port, local_postgres_admin_url, start_redis  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+WORDS = {
+    "cameras": (["Canon", "Nikon", "Fujifilm", "Sony", "Leica", "Pentax", "Olympus"],
+                ["camera", "film camera", "mirrorless body", "lens 50mm", "rangefinder", "DSLR kit"]),
+    "phones": (["Apple", "Samsung", "Google", "Fairphone", "Nokia"], ["phone 128 GB", "smartphone", "iPhone"]),
+    "laptops": (["Apple", "Lenovo", "Dell", "HP", "Asus"], ["laptop", "notebook 14-inch", "ultrabook"]),
+    "audio": (["Sony", "Bose", "Technics", "Sennheiser"], ["headphones", "turntable", "speaker", "amplifier"]),
+    "shoes": (["Nike", "Adidas", "Dr. Martens", "Vans", "Asics"], ["trainers", "boots", "sneakers", "running shoes"]),
+    "jackets": (["Patagonia", "Barbour", "Levi's", "North Face", "Uniqlo"], ["jacket", "down jacket", "parka"]),
+    "furniture": (["IKEA", "Vitra", "Hay", "Muuto"], ["armchair", "sideboard", "dining table", "lamp"]),
+    "kitchen": (["KitchenAid", "Le Creuset", "De'Longhi", "Smeg"], ["stand mixer", "casserole", "espresso machine"]),
+    "bikes": (["Brompton", "Trek", "Peugeot", "Gazelle", "Specialized"], ["folding bike", "road bike", "city bike"]),
+    "camping": (["MSR", "Jetboil", "Coleman", "Vango"], ["tent", "stove", "sleeping bag"]),
+    "books": (["Penguin", "Folio", "Gallimard"], ["novel", "first edition", "box set", "cookbook"]),
+}  # fmt: skip
+ADJECTIVES = ["vintage", "classic", "barely used", "mint", "rare", "boxed", "compact", "black", "silver", "blue"]
+CITIES = [(48.8566, 2.3522), (45.764, 4.8357), (52.52, 13.405), (40.4168, -3.7038), (52.3676, 4.9041),
+          (45.4642, 9.19), (50.8503, 4.3517), (41.3874, 2.1686)]  # fmt: skip
+GRADES = ["new_with_tags", "new_without_tags", "like_new", "good", "good", "fair", "for_parts"]
+COLUMNS = ("id", "seller_id", "category_id", "title", "description", "price_amount", "currency", "quantity",
+           "condition", "condition_score", "attributes", "photos", "latitude", "longitude", "status",
+           "published_at", "created_at", "updated_at", "shipping_options")  # fmt: skip
+PHOTOS = (
+    '[{"key": "p/1.jpg", "content_type": "image/jpeg", "size_bytes": 1000, "width": 800, "height": 600, "order": 0}]'
+)
+
+
+def dsn_of(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def grow(dsn: str, categories: dict[str, uuid.UUID], start: int, stop: int) -> float:
+    """COPY listings ``start``..``stop`` (deterministic per index); returns seconds taken."""
+    began = time.perf_counter()
+    sellers = [uuid.UUID(int=n + 1) for n in range(5_000)]
+    leaves = list(WORDS)
+    now = datetime.now(UTC)
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY listings.listings ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for index in range(start, stop):
+                rng = random.Random(index)
+                leaf = leaves[index % len(leaves)]
+                brands, products = WORDS[leaf]
+                brand, product = rng.choice(brands), rng.choice(products)
+                title = f"{brand} {product} {rng.choice(ADJECTIVES)}"
+                lat, lng = rng.choice(CITIES)
+                created = now - timedelta(seconds=(stop * 30) - index * 30 + rng.randint(0, 29))
+                copy.write_row((
+                    uuid.UUID(int=(index + 1) << 64 | rng.getrandbits(64)), rng.choice(sellers), categories[leaf],
+                    title, f"{title}. {rng.choice(ADJECTIVES).capitalize()} condition, collection or shipping.",
+                    int(rng.lognormvariate(9, 1.1)) + 100, "EUR", 1, rng.choice(GRADES), rng.randint(20, 100),
+                    f'{{"brand": "{brand}"}}', PHOTOS, lat + rng.gauss(0, 0.3), lng + rng.gauss(0, 0.3),
+                    "published" if rng.random() < 0.92 else "draft", created, created, created, "[]",
+                ))  # fmt: skip
+        conn.commit()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE listings.listings")
+    return time.perf_counter() - began
+
+
+def queries(categories: dict[str, uuid.UUID]) -> list[tuple[str, str]]:
+    return [
+        ("fulltext-relevance", "/listings?q=canon%20camera&sort=-relevance"),
+        ("category-newest", f"/listings?category={categories['electronics']}&sort=-created_at"),
+        ("price-grades", "/listings?price[gte]=5000&price[lte]=20000&condition[in]=like_new,good&sort=price"),
+        ("fulltext-category", f"/listings?q=jacket&category={categories['fashion']}&sort=-created_at"),
+        ("radius-nearest", "/listings?lat=45.76&lng=4.84&radius_km=25&sort=distance"),
+    ]
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def explain(app: Any, url: str) -> str:
+    """EXPLAIN ANALYZE of the page query the endpoint runs (captured from the engine)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    captured: list[tuple[str, Any]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "FROM listings.listings" in statement and "LIMIT" in statement:
+            captured.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        app.test_client().get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = captured[0]
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + statement, parameters)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+        raw.rollback()
+    return plan
+
+
+def run_in_process(app: Any, url: str, runs: int) -> list[float]:
+    client = app.test_client()
+    for _ in range(5):
+        assert client.get(url).status_code == 200
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - began)
+        assert response.status_code == 200
+    return samples
+
+
+def run_http(port: int, url: str, runs: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    samples = []
+    for n in range(runs + 5):
+        began = time.perf_counter()
+        conn.request("GET", url)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+        if n >= 5:
+            samples.append(time.perf_counter() - began)
+    conn.close()
+    return samples
+
+
+def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    args = [gunicorn, "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--no-control-socket",
+            "--log-level", "warning", "--keep-alive", "30", "wsgi:app"]  # fmt: skip
+    process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the database (prints its name)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    admin = local_postgres_admin_url()
+    if admin is None:
+        sys.exit("needs a local PostgreSQL on 127.0.0.1:5432 (or TEST_DATABASE_ADMIN_URL)")
+    name = f"bazaar_bench_search_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn_of(admin), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(admin, name)
+    redis = start_redis()
+    env = {"BAZAAR_ENV": "development", "DATABASE_URL": url, "REDIS_URL": redis.url, "SECRET_KEY": SECRET,
+           "LOG_LEVEL": "WARNING", "LOG_JSON": "true", "RATELIMIT_ENABLED": "false"}  # fmt: skip
+    os.environ.update(env)
+    server = None
+    try:
+        upgrade(url)
+        from app import create_app
+        from blueprints.listings import service
+        from seeds.catalog import CATEGORIES
+
+        app = create_app()
+        with app.app_context():
+            from app.extensions import db
+
+            categories = {
+                slug: service.ensure_category(slug=slug, name=n, parent_slug=p, attributes_schema=s)
+                for slug, n, p, s in CATEGORIES
+            }
+            db.session.commit()
+        results: dict[int, dict[str, tuple[float, float, float, float]]] = {}
+        have = 0
+        for size in sizes:
+            took = grow(dsn_of(url), categories, have, size)
+            have = size
+            print(f"\n=== {size:,} listings (grown by COPY in {took:.1f} s) ===", flush=True)
+            if server is not None:
+                server.kill()
+                server.wait()
+            results[size] = {}
+            local: dict[str, list[float]] = {}
+            plans: dict[str, str] = {}
+            for label, path in queries(categories):  # in-process first, with no server competing for the CPU
+                local[label] = run_in_process(app, path, args.runs)
+                plans[label] = explain(app, path)
+            server, port = serve(env)
+            time.sleep(2)
+            for label, path in queries(categories):
+                remote = run_http(port, path, args.runs)
+                plan = plans[label]
+                seq = "Seq Scan on listings" in plan
+                results[size][label] = (
+                    pct(local[label], 0.5),
+                    pct(local[label], 0.99),
+                    pct(remote, 0.5),
+                    pct(remote, 0.99),
+                )
+                p = results[size][label]
+                served = "SEQ SCAN" if seq else "index-served"
+                print(f"\n{label}: {path}\n  in-process p50 {p[0]:.2f} ms p99 {p[1]:.2f} ms | ", end="")
+                print(f"HTTP p50 {p[2]:.2f} ms p99 {p[3]:.2f} ms | {served}")
+                print("  " + plan.replace("\n", "\n  "))
+            for label, extra in (
+                ("facets (apart)", "/listings?q=bike&facets=category,condition,price&limit=20"),
+                ("radius newest (apart)", "/listings?lat=45.76&lng=4.84&radius_km=25&sort=-created_at"),
+            ):
+                samples = run_in_process(app, extra, max(20, args.runs // 5))
+                print(f"\n{label}: {extra}")
+                print(f"  in-process p50 {pct(samples, 0.5):.2f} ms p99 {pct(samples, 0.99):.2f} ms")
+        first, last = sizes[0], sizes[-1]
+        print(f"\n=== p99 at {last:,} / p99 at {first:,} (target <= 1.5) ===")
+        for label in results[first]:
+            a, b = results[first][label], results[last][label]
+            print(f"  {label:20s} in-process {b[1] / a[1]:.2f}x  HTTP {b[3] / a[3]:.2f}x  "
+                  f"(p99 {a[1]:.2f} -> {b[1]:.2f} ms)")  # fmt: skip
+    finally:
+        if server is not None:
+            server.kill()
+            server.wait()
+        redis.stop()
+        if not args.keep:
+            from app.extensions import db as _db
+
+            with contextlib.suppress(Exception):
+                _db.engine.dispose()
+            with psycopg.connect(dsn_of(admin), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            print(f"kept database {name}")
+
+
+if __name__ == "__main__":
+    main()
