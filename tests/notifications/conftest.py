@@ -44,6 +44,15 @@ def notif_app(app, monkeypatch):  # type: ignore[no-untyped-def]
         yield app
 
 
+@pytest.fixture(scope="session")
+def live_app(make_app):  # type: ignore[no-untyped-def]
+    """A second app whose Socket.IO has no message queue (Flask-SocketIO's test client needs that)."""
+    application = make_app(SOCKETIO_MESSAGE_QUEUE="off")
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # its own connection pool: give the connections back
+
+
 @pytest.fixture
 def smtp(notif_app, monkeypatch) -> Iterator[SMTPServer]:  # type: ignore[no-untyped-def]
     with SMTPServer() as server:

@@ -103,9 +103,9 @@ def test_a_digest_is_skipped_when_read_in_the_app_or_the_user_came_online(
     assert smtp.mailbox.messages == []
 
 
-def test_presence_follows_socket_pings_and_expires(notif_app, make_app, token_for, monkeypatch):
+def test_presence_follows_socket_pings_and_expires(notif_app, live_app, token_for, monkeypatch):
     user = uuid.uuid4()
-    live = make_app(SOCKETIO_MESSAGE_QUEUE="off")
+    live = live_app
     socket = get_socketio(live).test_client(live, namespace=NAMESPACE, auth={"token": token_for(user)})
     try:
         assert not presence.is_online(user)

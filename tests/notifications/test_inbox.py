@@ -77,9 +77,9 @@ def test_clients_cannot_write_notifications(notif_app, client, auth_headers, emi
     assert client.delete(f"/notifications/{mine.id}", headers=headers).status_code == 405
 
 
-def test_a_new_notification_is_pushed_live_to_its_user_only(notif_app, make_app, token_for, emit, drain):
+def test_a_new_notification_is_pushed_live_to_its_user_only(notif_app, live_app, token_for, emit, drain):
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    live = make_app(SOCKETIO_MESSAGE_QUEUE="off")  # Flask-SocketIO's test client needs no queue
+    live = live_app
     socketio = get_socketio(live)
     alice_socket = socketio.test_client(live, namespace=NAMESPACE, auth={"token": token_for(alice)})
     bob_socket = socketio.test_client(live, namespace=NAMESPACE, auth={"token": token_for(bob)})
