@@ -12,13 +12,16 @@ from blueprints.messaging.models import Message
 from tests.messaging.conftest import send
 
 
-def outbox(event_type: str) -> list[dict]:
-    rows = db.session.execute(select(OutboxEvent).where(OutboxEvent.type == event_type).order_by(OutboxEvent.position))
+def outbox(event_type: str, thread_id: object) -> list[dict]:
+    """Events of one thread (its id is the aggregate id), so leftovers of other tests never count."""
+    stmt = select(OutboxEvent).where(OutboxEvent.type == event_type, OutboxEvent.aggregate_id == str(thread_id))
+    rows = db.session.execute(stmt.order_by(OutboxEvent.position))
     return [row.payload for row in rows.scalars()]
 
 
-def message_count() -> int:
-    return db.session.execute(select(func.count()).select_from(Message)).scalar_one()
+def message_count(thread_id: str) -> int:
+    stmt = select(func.count()).select_from(Message).where(Message.thread_id == uuid.UUID(thread_id))
+    return db.session.execute(stmt).scalar_one()
 
 
 def test_send_stores_trimmed_plain_text_and_publishes_message_sent(client, buyer, seller, thread):
@@ -28,10 +31,10 @@ def test_send_stores_trimmed_plain_text_and_publishes_message_sent(client, buyer
     assert message["body"] == "<b>Is it</b> still available?"  # stored as typed: clients render it escaped
     assert message["seq"] == 1 and message["kind"] == "text" and message["sender_id"] == str(buyer.id)
     assert message["client_id"] == "c-1" and message["attachments"] == []
-    [event] = outbox("messaging.MessageSent")
+    [event] = outbox("messaging.MessageSent", thread["id"])
     assert event["message_id"] == message["id"] and event["recipient_ids"] == [str(seller.id)]
     assert event["preview"] == "<b>Is it</b> still available?" and event["seq"] == 1
-    assert outbox("messaging.OffPlatformContactFlagged") == []
+    assert outbox("messaging.OffPlatformContactFlagged", thread["id"]) == []
 
 
 def test_a_resend_with_the_same_client_id_never_duplicates(client, buyer, seller, thread):
@@ -39,12 +42,12 @@ def test_a_resend_with_the_same_client_id_never_duplicates(client, buyer, seller
     again = send(client, buyer, thread["id"], "Hello", client_id="retry-1")
     assert first.status_code == 201 and again.status_code == 200
     assert again.get_json() == first.get_json()
-    assert message_count() == 1 and len(outbox("messaging.MessageSent")) == 1
+    assert message_count(thread["id"]) == 1 and len(outbox("messaging.MessageSent", thread["id"])) == 1
     other_text = send(client, buyer, thread["id"], "Something else", client_id="retry-1")
     assert other_text.status_code == 409 and "client_id" in other_text.get_json()["errors"]
     # client_ids are per sender: the seller may use the same one.
     assert send(client, seller, thread["id"], "Hi", client_id="retry-1").status_code == 201
-    assert message_count() == 2
+    assert message_count(thread["id"]) == 2
 
 
 def test_invalid_messages_are_422_and_store_nothing(client, buyer, thread):
@@ -69,7 +72,7 @@ def test_invalid_messages_are_422_and_store_nothing(client, buyer, thread):
         415,
         422,
     )
-    assert message_count() == 0
+    assert message_count(tid) == 0
     assert send(client, buyer, tid, "x" * 4000).status_code == 201  # the limit itself is fine
 
 
@@ -78,7 +81,7 @@ def test_off_platform_contact_is_delivered_unchanged_and_flagged(client, buyer, 
     message = send(client, buyer, thread["id"], text).get_json()
     assert message["body"] == text  # no silent rewriting
     assert "flags" not in message  # the signal is for fraud review, not for the other party
-    [flag] = outbox("messaging.OffPlatformContactFlagged")
+    [flag] = outbox("messaging.OffPlatformContactFlagged", thread["id"])
     assert flag["message_id"] == message["id"] and flag["sender_id"] == str(buyer.id)
     assert flag["recipient_id"] == str(seller.id) and flag["signals"] == ["payment_handle", "phone"]
     assert db.session.get(Message, uuid.UUID(message["id"])).flags == ["payment_handle", "phone"]
@@ -175,6 +178,6 @@ def test_system_messages_are_idempotent_per_key_and_reach_both_sides(app, client
     assert [(m["kind"], m["sender_id"], m["system_code"], m["data"]) for m in items] == [
         ("system", None, "offer.accepted", {"amount": 5})
     ]
-    [event] = outbox("messaging.MessageSent")
+    [event] = outbox("messaging.MessageSent", tid)
     assert sorted(event["recipient_ids"]) == sorted([str(buyer.id), str(seller.id)]) and event["sender_id"] is None
     assert client.get("/messages/inbox", headers=seller.headers).get_json()["unread_total"] == 1

@@ -17,12 +17,11 @@ from tests.messaging.conftest import send
 SECRET = "my address is <b>12 Hidden Lane</b>"
 
 
-def reads() -> list[AuditRecord]:
-    return list(
-        db.session.execute(
-            select(AuditRecord).where(AuditRecord.action == "messaging.staff_read").order_by(AuditRecord.occurred_at)
-        ).scalars()
+def reads(thread_id: uuid.UUID) -> list[AuditRecord]:
+    stmt = select(AuditRecord).where(
+        AuditRecord.action == "messaging.staff_read", AuditRecord.target_id == str(thread_id)
     )
+    return list(db.session.execute(stmt.order_by(AuditRecord.occurred_at)).scalars())
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def test_without_a_case_staff_see_metadata_but_never_bodies(app, client, convers
     assert "12 Hidden Lane" not in page.get_data(as_text=True) and "thanks" not in page.get_data(as_text=True)
     forced = client.get(f"/admin/messaging/conversations/{conversation}?grant={uuid.uuid4()}")
     assert forced.status_code == 403 and "12 Hidden Lane" not in forced.get_data(as_text=True)
-    [denied] = reads()
+    [denied] = reads(conversation)
     assert denied.outcome == "denied" and denied.target_id == str(conversation) and denied.actor_type == "staff"
 
 
@@ -69,7 +68,7 @@ def test_under_an_open_case_staff_read_and_each_read_is_audited(app, client, con
     assert page.status_code == 200
     assert "my address is &lt;b&gt;12 Hidden Lane&lt;/b&gt;" in text  # shown, escaped, never rendered
     client.get(f"/admin/messaging/conversations/{conversation}?grant={made.id}")
-    records = reads()
+    records = reads(conversation)
     assert [r.outcome for r in records] == ["ok", "ok"]
     from flask_appbuilder.security.sqla.models import User
 
@@ -78,7 +77,9 @@ def test_under_an_open_case_staff_read_and_each_read_is_audited(app, client, con
     assert records[0].inputs == {"grant_id": str(made.id), "case_type": "dispute", "case_id": str(case_id)}
     assert records[0].result["messages"] == 2
     granted = db.session.execute(
-        select(AuditRecord).where(AuditRecord.action == "messaging.grant_staff_access")
+        select(AuditRecord).where(
+            AuditRecord.action == "messaging.grant_staff_access", AuditRecord.target_id == str(conversation)
+        )
     ).scalar_one()
     assert granted.actor_type == "system" and granted.inputs["case_id"] == str(case_id)
 
@@ -92,7 +93,7 @@ def test_closing_the_case_ends_access(app, client, conversation):
     admin_login(app, client, role="TrustSafety")
     refused = client.get(f"/admin/messaging/conversations/{conversation}?grant={made.id}")
     assert refused.status_code == 403 and "12 Hidden Lane" not in refused.get_data(as_text=True)
-    assert [r.outcome for r in reads()] == ["denied"]
+    assert [r.outcome for r in reads(conversation)] == ["denied"]
     # The same case opening again restores it (same grant).
     assert grant(app, conversation, case_type="fraud_review", case_id=case_id).id == made.id
     assert client.get(f"/admin/messaging/conversations/{conversation}?grant={made.id}").status_code == 200

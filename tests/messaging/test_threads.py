@@ -20,7 +20,10 @@ def test_opening_twice_returns_the_same_thread(client, buyer, seller, listing):
     again = client.post("/messages/threads", json={"listing_id": str(listing)}, headers=buyer.headers)
     assert again.status_code == 200
     assert again.get_json()["id"] == body["id"] and again.get_json()["created"] is False
-    events = db.session.execute(select(OutboxEvent).where(OutboxEvent.type == "messaging.ThreadOpened")).scalars()
+    opened = select(OutboxEvent).where(
+        OutboxEvent.type == "messaging.ThreadOpened", OutboxEvent.aggregate_id == body["id"]
+    )
+    events = db.session.execute(opened).scalars()
     assert [e.payload["thread_id"] for e in events] == [body["id"]]
 
 
