@@ -57,7 +57,7 @@ def body_field_key(field: str) -> KeyFunc:
         value = body.get(field) if isinstance(body, dict) else None
         if not isinstance(value, str) or not value.strip():
             return ip_key()
-        digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+        digest = hashlib.sha256(value.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"{field}:{digest}"
 
     return key

@@ -70,6 +70,8 @@ def register_user(
     verification request."""
     email = normalize_email(email)
     check_password_policy(password, email=email)
+    if not display_name.strip():
+        raise invalid_field("display_name", "A display name is required.")
     roles = sorted(set(roles))
     unknown = set(roles) - set(MARKETPLACE_ROLES)
     if unknown or not roles:

@@ -72,6 +72,10 @@ def update_profile(*, user_id: uuid.UUID, changes: Mapping[str, Any]) -> UserAcc
     user = db.session.get(UserAccount, user_id, with_for_update=True)
     if user is None:
         raise AuthError(404, "No such account.", kind="not-found")
+    if "display_name" in changes:
+        if not changes["display_name"].strip():
+            raise invalid_field("display_name", "A display name is required.")
+        changes = {**changes, "display_name": changes["display_name"].strip()}
     if "roles" in changes:
         roles = sorted(set(changes["roles"] or ()))
         if not roles or set(roles) - set(MARKETPLACE_ROLES):

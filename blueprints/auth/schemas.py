@@ -2,47 +2,91 @@
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
 from blueprints.auth.models import MARKETPLACE_ROLES
 
+
+def _check_text(value: str, *, controls: str) -> None:
+    """Refuse what PostgreSQL or UTF-8 cannot store (NUL, lone surrogates) and stray control chars."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("Not valid UTF-8 text.") from None
+    for char in value:
+        if unicodedata.category(char) == "Cc" and char not in controls:
+            raise ma.ValidationError("Control characters are not allowed.")
+
+
+class Text(ma.fields.String):
+    """A string input that is safe to store and hash: see :func:`_check_text`.
+
+    ``controls`` lists the control characters allowed (newlines in a bio; anything in a password).
+    """
+
+    def __init__(self, *args: Any, controls: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.controls = controls
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        _check_text(text, controls=self.controls)
+        return text
+
+
+class CleanEmail(ma.fields.Email):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        _check_text(text, controls="")
+        return text
+
+
 # Bounds against abuse only; the password policy itself is checked by the service (one place).
-_password = {"required": True, "load_only": True, "validate": validate.Length(min=1, max=1024)}
+_ALL_CONTROLS = "".join(chr(c) for c in [*range(0, 32), *range(127, 160)])
+_password = {
+    "required": True,
+    "load_only": True,
+    "validate": validate.Length(min=1, max=1024),
+    "controls": _ALL_CONTROLS,
+}
 _device = {"validate": validate.Length(max=100), "metadata": {"description": "A name the user gives this device"}}
 
 
 class SignupSchema(ma.Schema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=320))
-    password = ma.fields.String(**_password)
-    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
+    email = CleanEmail(required=True, validate=validate.Length(max=320))
+    password = Text(**_password)
+    display_name = Text(required=True, validate=validate.Length(min=1, max=80))
     roles = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(MARKETPLACE_ROLES)),
+        Text(validate=validate.OneOf(MARKETPLACE_ROLES)),
         load_default=lambda: ["buyer"],
         validate=validate.Length(min=1, max=2),
     )
-    device_name = ma.fields.String(**_device)
+    device_name = Text(**_device)
 
 
 class LoginSchema(ma.Schema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=320))
-    password = ma.fields.String(**_password)
-    device_name = ma.fields.String(**_device)
+    email = CleanEmail(required=True, validate=validate.Length(max=320))
+    password = Text(**_password)
+    device_name = Text(**_device)
 
 
 class MfaLoginSchema(ma.Schema):
-    mfa_token = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=4096))
-    code = ma.fields.String(
+    mfa_token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=4096))
+    code = Text(
         required=True,
         load_only=True,
         validate=validate.Length(min=6, max=32),
         metadata={"description": "6-digit TOTP code or a recovery code"},
     )
-    device_name = ma.fields.String(**_device)
+    device_name = Text(**_device)
 
 
 class RefreshSchema(ma.Schema):
-    refresh_token = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    refresh_token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
 class TokenSchema(ma.Schema):
@@ -91,14 +135,12 @@ class PrivateProfileSchema(PublicProfileSchema):
 class ProfilePatchSchema(ma.Schema):
     """Only these fields are writable; any other (email, status, id...) is a 422 "Unknown field"."""
 
-    display_name = ma.fields.String(validate=validate.Length(min=1, max=80))
-    bio = ma.fields.String(allow_none=True, validate=validate.Length(max=500))
-    location = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
-    country = ma.fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166-1 alpha-2"))
+    display_name = Text(validate=validate.Length(min=1, max=80))
+    bio = Text(allow_none=True, validate=validate.Length(max=500), controls="\n\r\t")
+    location = Text(allow_none=True, validate=validate.Length(max=120))
+    country = Text(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166-1 alpha-2"))
     avatar = ma.fields.Nested(AvatarSchema, allow_none=True)
-    roles = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(MARKETPLACE_ROLES)), validate=validate.Length(min=1, max=2)
-    )
+    roles = ma.fields.List(Text(validate=validate.OneOf(MARKETPLACE_ROLES)), validate=validate.Length(min=1, max=2))
 
 
 class SignupResultSchema(ma.Schema):
@@ -123,21 +165,21 @@ class RevokedSchema(ma.Schema):
 
 
 class PasswordChangeSchema(ma.Schema):
-    current_password = ma.fields.String(**_password)
-    new_password = ma.fields.String(**_password)
+    current_password = Text(**_password)
+    new_password = Text(**_password)
 
 
 class EmailSchema(ma.Schema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=320))
+    email = CleanEmail(required=True, validate=validate.Length(max=320))
 
 
 class PasswordResetSchema(ma.Schema):
-    token = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    new_password = ma.fields.String(**_password)
+    token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = Text(**_password)
 
 
 class OneTimeTokenSchema(ma.Schema):
-    token = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
 class EmailVerifiedSchema(ma.Schema):
@@ -150,11 +192,11 @@ class TotpEnrolmentSchema(ma.Schema):
 
 
 class CodeSchema(ma.Schema):
-    code = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=6, max=32))
+    code = Text(required=True, load_only=True, validate=validate.Length(min=6, max=32))
 
 
 class MfaDisableSchema(CodeSchema):
-    password = ma.fields.String(**_password)
+    password = Text(**_password)
 
 
 class RecoveryCodesSchema(ma.Schema):

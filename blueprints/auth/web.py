@@ -62,11 +62,8 @@ def auth_blueprint(name: str, description: str) -> Blueprint:
 
 
 def client_info(data: dict[str, Any] | None = None) -> ClientInfo:
-    return ClientInfo(
-        ip=request.remote_addr,
-        user_agent=(request.user_agent.string or None),
-        device_name=(data or {}).get("device_name"),
-    )
+    agent = "".join(char for char in request.user_agent.string if char.isprintable())[:512]
+    return ClientInfo(ip=request.remote_addr, user_agent=agent or None, device_name=(data or {}).get("device_name"))
 
 
 def current_user() -> UserAccount:

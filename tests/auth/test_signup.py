@@ -125,3 +125,29 @@ def test_resend_verification_retires_the_previous_token(app, client, signup):
 
 def test_unknown_verification_token_fails(client, app):
     assert_problem(client.post("/auth/email/verify", json={"token": uuid.uuid4().hex}), 400, kind="invalid-token")
+
+
+def test_text_that_postgresql_or_utf8_cannot_take_is_a_422_not_a_500(app, client, signup):
+    base = {"email": "nul@example.test", "password": PASSWORD, "display_name": "Ada"}
+    for field, value in (
+        ("display_name", "Ad\u0000a"),
+        ("display_name", "\ud9c0"),  # a lone surrogate
+        ("display_name", "   "),
+        ("device_name", "phone\u0007"),
+        ("email", "a\u0000b@example.test"),
+    ):
+        response = client.post("/auth/signup", json={**base, field: value})
+        assert field in assert_problem(response, 422)["errors"], (field, value)
+    for path, body in (
+        ("/auth/login", {"email": "x@example.test", "password": "\ud800"}),
+        ("/auth/token/refresh", {"refresh_token": "tok\u0000en"}),
+        ("/auth/email/verify", {"token": "\udfff"}),
+        ("/auth/password/reset-request", {"email": "\ud800@example.test"}),
+    ):
+        assert_problem(client.post(path, json=body), 422)
+    with app.app_context():
+        assert db.session.scalar(select(UserAccount.id)) is None
+    account = signup()
+    bio = client.patch("/auth/me", json={"bio": "line one\nline two"}, headers=account.headers)
+    assert bio.status_code == 200 and bio.json["bio"] == "line one\nline two"
+    assert_problem(client.patch("/auth/me", json={"location": "Lyon\u0000"}, headers=account.headers), 422)
