@@ -191,6 +191,24 @@ def run(args: argparse.Namespace, env: dict[str, str], processes: list[subproces
             + (f", {missing} not handled within 60 s" if missing else ""),
             flush=True,
         )
+        stages = db.session.execute(
+            text(
+                """
+                SELECT extract(epoch FROM dispatched_at - recorded_at) * 1000 AS to_dispatch,
+                       extract(epoch FROM settled_at - dispatched_at) * 1000 AS to_settle
+                FROM platform.outbox_events WHERE (payload->>'probe')::boolean
+                """
+            )
+        ).all()
+        to_dispatch = [r.to_dispatch for r in stages if r.to_dispatch is not None]
+        to_settle = [r.to_settle for r in stages if r.to_settle is not None]
+        if to_dispatch and to_settle:
+            print(
+                f"           of which transaction start -> dispatched p50 {statistics.median(to_dispatch):.1f} ms "
+                f"p99 {percentile(to_dispatch, 99):.1f} ms; dispatched -> settled "
+                f"p50 {statistics.median(to_settle):.1f} ms p99 {percentile(to_settle, 99):.1f} ms",
+                flush=True,
+            )
         db.session.remove()
         db.engine.dispose()
 
