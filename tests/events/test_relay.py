@@ -214,3 +214,18 @@ def test_redis_restarted_mid_stream_loses_nothing_and_duplicates_nothing(app, ma
             handlers.reset()
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_relay_holds_back_while_delivery_jobs_wait_then_goes_on(events_app):
+    from app.events.relay import MAX_HOLD_SECONDS
+
+    relay = Relay(events_app)
+    started = time.monotonic()
+    relay._hold_while_backlogged()
+    assert time.monotonic() - started < 0.1  # idle workers: no waiting
+    for _ in range(2):  # two rounds, two jobs now wait in the queue
+        _publish_many(1, 1, [uuid.uuid4()])
+        assert relay.dispatch_outbox() == 1
+    started = time.monotonic()
+    relay._hold_while_backlogged()
+    assert MAX_HOLD_SECONDS <= time.monotonic() - started < MAX_HOLD_SECONDS + 0.5  # held, but bounded
