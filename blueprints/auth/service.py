@@ -22,6 +22,7 @@ __all__ = [
     "AuthError",
     "Contact",
     "PublicProfile",
+    "find_user_id",
     "get_contact",
     "get_public_profile",
     "get_public_profiles",
@@ -98,6 +99,12 @@ def register_user(
         email=email, password=password, display_name=display_name, roles=roles, verified=verified
     )
     return user.id
+
+
+def find_user_id(*, email: str) -> uuid.UUID | None:
+    """The account registered with ``email`` (any case), if any: lets seeds and imports run twice."""
+    user = accounts.find_user_by_email(email)
+    return user.id if user is not None else None
 
 
 def suspend_user(*, user_id: uuid.UUID, reason: str, actor_type: str, actor_id: str | None) -> None:

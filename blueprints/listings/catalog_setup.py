@@ -76,3 +76,10 @@ def import_rows(*, seller_id: uuid.UUID, rows: Iterable[Mapping[str, Any]]) -> d
 def seller_for_sku(*, sku: str) -> uuid.UUID | None:
     """Whose listing carries this external id (seeds find their demo sellers again)."""
     return db.session.execute(sa.select(Listing.seller_id).where(Listing.sku == sku).limit(1)).scalar()
+
+
+def listing_for_sku(*, seller_id: uuid.UUID, sku: str) -> uuid.UUID | None:
+    """The id of the seller's listing with this external id (seeds find their demo listings again)."""
+    return db.session.execute(
+        sa.select(Listing.id).where(Listing.seller_id == seller_id, Listing.sku == sku, Listing.deleted_at.is_(None))
+    ).scalar()

@@ -221,7 +221,13 @@ def check_category_parent(*, category_id: uuid.UUID | None, parent_id: uuid.UUID
 
 
 # Catalog set-up (seeds, tools): idempotent helpers kept in their own module.
-from blueprints.listings.catalog_setup import ensure_category, ensure_rubrics, import_rows, seller_for_sku  # noqa: E402
+from blueprints.listings.catalog_setup import (  # noqa: E402
+    ensure_category,
+    ensure_rubrics,
+    import_rows,
+    listing_for_sku,
+    seller_for_sku,
+)
 
 __all__ = [
     "TRANSITIONS",
@@ -232,6 +238,7 @@ __all__ = [
     "get_listing_summaries",
     "get_listing_summary",
     "import_rows",
+    "listing_for_sku",
     "mark_sold",
     "pause",
     "price_history",

@@ -64,6 +64,7 @@ __all__ = [
     "lift_hold",
     "mark_shipped",
     "order_types",
+    "pay_out_seller",
     "place_hold",
     "receive_webhook",
     "record_delivery",
@@ -256,6 +257,21 @@ def ensure_seller_account(
     *, seller_id: uuid.UUID, actor: str, email: str | None = None, country: str = "US"
 ) -> SellerAccount:
     return _provider_call(payouts.ensure_seller_account, seller_id=seller_id, actor=actor, email=email, country=country)
+
+
+def pay_out_seller(*, seller_id: uuid.UUID, currency: str, actor: str) -> Payout | None:
+    """Pay a seller's payable balance out now, as the daily batch would (demo data, operators).
+
+    Opens the payout and commits it before the provider transfer (money that leaves is written down
+    first), then sends it and commits; None when nothing is payable.
+    """
+    payout = _provider_call(payouts.open_payout, seller_id=seller_id, currency=currency, actor=actor)
+    if payout is None:
+        return None
+    db.session.commit()
+    payout = _provider_call(payouts.send_payout, payout_id=payout.id)
+    db.session.commit()
+    return payout
 
 
 def retry_payout(*, payout_id: uuid.UUID, actor: str, reason: str) -> Payout:
