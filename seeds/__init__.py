@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 
 # Run in order: later steps use what earlier ones created (users before listings before offers).
-STEPS: tuple[str, ...] = ("seeds.staff", "seeds.catalog")
+STEPS: tuple[str, ...] = ("seeds.staff", "seeds.catalog", "seeds.buyers", "seeds.conversations", "seeds.sale")
 
 Echo = Callable[[str], None]
 
@@ -24,7 +24,10 @@ def run_seeds(echo: Echo = print, steps: tuple[str, ...] = STEPS) -> None:
         echo(f"seeding {label} ({index}/{len(steps)})")
         module.seed(echo=echo)
         db.session.commit()
-    echo("seed data ready")
+    echo("seed data ready; demo accounts (email / password):")
+    for dotted in steps:
+        for line in getattr(importlib.import_module(dotted), "demo_accounts", list)():
+            echo(f"  {line}")
 
 
 def progress(echo: Echo, label: str, done: int, total: int, every: int = 50) -> None:

@@ -84,7 +84,7 @@ PLACES = [
     ("Paris", "FR", 48.8566, 2.3522), ("Lyon", "FR", 45.764, 4.8357), ("Berlin", "DE", 52.52, 13.405),
     ("Madrid", "ES", 40.4168, -3.7038), ("Amsterdam", "NL", 52.3676, 4.9041), ("Milan", "IT", 45.4642, 9.19),
 ]  # fmt: skip
-DEMO_SELLER_LOGIN = "bazaar-seller"  # the demo sellers' password (printed nowhere else; demo data only)
+DEMO_SELLER_LOGIN = "bazaar-seller"  # the demo sellers' password (demo data only, printed in the seed output)
 SELLERS = [("anna", "Anna's vintage finds"), ("ben", "Ben's camera shop"), ("chloe", "Chloé"), ("dario", "Dario")]
 GRADES = ["new_with_tags", "new_without_tags", "like_new", "good", "good", "fair", "for_parts"]
 PRICE_FACTOR = {"new_with_tags": 1.2, "new_without_tags": 1.1, "like_new": 1.0, "good": 0.85, "fair": 0.6,
@@ -167,3 +167,7 @@ def seed(echo: Echo) -> None:
         echo(f"  listings of {key}: {result['created']} created, {result['skipped']} already there")
         progress(echo, "sellers", index + 1, len(SELLERS), every=1)
     echo(f"  listings: {totals['created']} created, {totals['updated']} updated, {totals['skipped']} unchanged")
+
+
+def demo_accounts() -> list[str]:
+    return [f"seller  {key}@sellers.bazaar.local / {DEMO_SELLER_LOGIN}  ({name})" for key, name in SELLERS]

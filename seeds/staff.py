@@ -16,3 +16,11 @@ def seed(echo) -> None:  # type: ignore[no-untyped-def]
     for done, (email, password, role) in enumerate(accounts, start=1):
         ensure_staff(email=email, password=password, role=role, first_name=role, last_name="Demo")
         echo(f"  staff {email} ({role}): {done}/{len(accounts)}")
+
+
+def demo_accounts() -> list[str]:
+    config = current_app.config
+    return [
+        f"staff   {config['ADMIN_EMAIL']} / {config['ADMIN_PASSWORD']}  (Admin, /admin)",
+        f"staff   {TRUST_SAFETY_DEMO[0]} / {TRUST_SAFETY_DEMO[1]}  ({TRUST_SAFETY}, /admin)",
+    ]
