@@ -15,7 +15,6 @@ from flask import flash, redirect, request
 from flask_appbuilder import AppBuilder, BaseView, ModelView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import text
 from wtforms import StringField, ValidationError
 
@@ -29,6 +28,7 @@ from app.events.timers import Timer, rearm
 from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.events.webhook_service import EndpointError, check_event_types, check_url, forget_endpoints, new_secret
 from app.events.webhook_service import replay as replay_delivery
+from app.generator.admin_data import BazaarInterface
 
 __all__ = ["register_event_views"]
 
@@ -40,7 +40,7 @@ def _items(items: Any) -> list[Any]:
 
 
 class EventOutboxView(ModelView):
-    datamodel = SQLAInterface(OutboxEvent)
+    datamodel = BazaarInterface(OutboxEvent)
     route_base = "/events/outbox"
     list_title = show_title = "Outbox"
     base_permissions = list(READ_ONLY)
@@ -62,7 +62,7 @@ class EventOutboxView(ModelView):
 
 
 class EventDeliveryView(ModelView):
-    datamodel = SQLAInterface(EventDelivery)
+    datamodel = BazaarInterface(EventDelivery)
     route_base = "/events/deliveries"
     list_title = show_title = "Subscriber deliveries"
     base_permissions = list(READ_ONLY)
@@ -90,7 +90,7 @@ class EventDeadLetterView(EventDeliveryView):
 
 
 class EventTimerView(ModelView):
-    datamodel = SQLAInterface(Timer)
+    datamodel = BazaarInterface(Timer)
     route_base = "/events/timers"
     list_title = show_title = "Timers"
     base_permissions = list(READ_ONLY)
@@ -135,7 +135,7 @@ def _valid_types(form: Any, field: Any) -> None:
 
 
 class WebhookAttemptView(ModelView):
-    datamodel = SQLAInterface(WebhookAttempt)
+    datamodel = BazaarInterface(WebhookAttempt)
     route_base = "/events/webhook-attempts"
     list_title = show_title = "Webhook attempts"
     base_permissions = list(READ_ONLY)
@@ -148,7 +148,7 @@ class WebhookAttemptView(ModelView):
 
 
 class WebhookDeliveryView(ModelView):
-    datamodel = SQLAInterface(WebhookDelivery)
+    datamodel = BazaarInterface(WebhookDelivery)
     route_base = "/events/webhook-deliveries"
     list_title = show_title = "Webhook deliveries"
     base_permissions = list(READ_ONLY)
@@ -170,7 +170,7 @@ class WebhookDeliveryView(ModelView):
 
 
 class WebhookEndpointView(ModelView):
-    datamodel = SQLAInterface(WebhookEndpoint)
+    datamodel = BazaarInterface(WebhookEndpoint)
     route_base = "/events/webhook-endpoints"
     list_title = show_title = "Webhook endpoints"
     base_order = ("created_at", "desc")

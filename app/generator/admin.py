@@ -14,8 +14,9 @@ from flask_appbuilder import AppBuilder, ModelView
 from flask_appbuilder.actions import action
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
 
-from app.generator.admin_forms import EnumSelectField, JSONObjectField, LookupField
+from app.generator.admin_forms import EnumSelectField, JSONObjectField, LookupField, TextListField, UUIDField
 from app.generator.admin_views import BazaarInterface, GeneratedModelView, ensure_audit_view
 from app.generator.compiled import Compiled
 from app.generator.declarations import Action
@@ -53,6 +54,11 @@ def _extra_fields(compiled: Compiled, columns: list[str], route_base: str) -> di
             fields[column] = EnumSelectField(column.replace("_", " ").capitalize(), enum_class=data_type.enum_class)
         elif isinstance(data_type, sa.JSON):
             fields[column] = JSONObjectField(column.replace("_", " ").capitalize())
+        elif isinstance(data_type, sa.Uuid):
+            required = [Optional()] if mapper.columns[column].nullable else [InputRequired()]
+            fields[column] = UUIDField(column.replace("_", " ").capitalize(), required)
+        elif isinstance(data_type, sa.ARRAY) and isinstance(data_type.item_type, sa.String):
+            fields[column] = TextListField(column.replace("_", " ").capitalize(), [Optional()])
     return fields
 
 

@@ -19,6 +19,7 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter, SQLAFilterConverter, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from app.extensions import db
 
@@ -50,7 +51,11 @@ class UUIDFilterNotEqual(BaseFilter):
 
 
 class BazaarFilterConverter(SQLAFilterConverter):
-    conversion_table = (("is_uuid", [UUIDFilterEqual, UUIDFilterNotEqual]), *SQLAFilterConverter.conversion_table)
+    conversion_table = (
+        ("is_uuid", [UUIDFilterEqual, UUIDFilterNotEqual]),
+        ("is_unsearchable", []),  # known, deliberately without filters (FAB would warn at every start)
+        *SQLAFilterConverter.conversion_table,
+    )
 
 
 class BazaarInterface(SQLAInterface):
@@ -61,6 +66,14 @@ class BazaarInterface(SQLAInterface):
     def is_uuid(self, col_name: str) -> bool:
         column = self.list_columns.get(col_name)
         return column is not None and isinstance(column.type, sa.Uuid)
+
+    def is_unsearchable(self, col_name: str) -> bool:
+        """Full-text vectors and arrays: no admin filter searches them (the REST API does)."""
+        column = self.list_columns.get(col_name)
+        return column is not None and isinstance(column.type, TSVECTOR | sa.ARRAY)
+
+    def get_search_columns_list(self) -> list[str]:
+        return [name for name in super().get_search_columns_list() if not self.is_unsearchable(name)]
 
     def is_nullable(self, col_name: str) -> bool:
         """A text column with a default may be left empty in a form (FAB would demand input)."""

@@ -115,6 +115,36 @@ class JSONObjectField(TextAreaField):
         self.data = value
 
 
+class UUIDField(StringField):
+    """A plain id (another domain's row, which no relationship may reach): typed as text, stored as UUID."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        raw = (valuelist[0] if valuelist else "").strip()
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = uuid.UUID(raw)
+        except ValueError:
+            self.data = None
+            raise ValueError("Not a valid id (a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e).") from None
+
+    def _value(self) -> str:
+        return "" if self.data is None else str(self.data)
+
+
+class TextListField(StringField):
+    """A short list of words (an ARRAY of strings), typed comma-separated."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        raw = valuelist[0] if valuelist else ""
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        self.data = items or None
+
+    def _value(self) -> str:
+        return ", ".join(self.data or ())
+
+
 def action_form(schema: type[ma.Schema]) -> type[Form]:
     """A WTForms form with one field per input of ``schema`` (validated again by the schema)."""
     attrs: dict[str, Any] = {}

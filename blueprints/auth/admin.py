@@ -15,7 +15,6 @@ from flask_appbuilder import AppBuilder, ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
 from flask_appbuilder.forms import DynamicForm
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.widgets import FormWidget
 from flask_login import current_user
@@ -23,6 +22,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.db import db
+from app.generator.admin_data import BazaarInterface
 from blueprints.auth import service
 from blueprints.auth.errors import AuthError
 from blueprints.auth.models import UserAccount, UserStatus
@@ -44,7 +44,7 @@ class MarketplaceUserView(ModelView):
     """Marketplace accounts (not staff: those are under Security)."""
 
     route_base = "/auth/users"
-    datamodel = SQLAInterface(UserAccount)
+    datamodel = BazaarInterface(UserAccount)
     base_permissions = ["can_list", "can_show"]
     method_permission_name = {"moderate": MODERATE, "suspend_action": MODERATE, "reinstate_action": MODERATE}
     list_title = "Marketplace users"
