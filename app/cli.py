@@ -7,6 +7,7 @@ Commands that need the app build it lazily (FlaskGroup), so ``bazaar config exam
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -16,8 +17,16 @@ from config import DOMAINS, PLATFORM_SCHEMAS, ConfigError, env_example
 
 
 def _create_app() -> Flask:
-    from app import create_app
+    """The app of the environment's settings; with no ``DATABASE_URL``, the one a ``bazaar run``
+    in another terminal is serving (its embedded servers), so commands act on the system you see."""
+    import os
 
+    from app import create_app
+    from app.devserver import running_environ
+
+    if not os.environ.get("DATABASE_URL"):
+        for key, value in running_environ().items():
+            os.environ.setdefault(key, value)
     try:
         return create_app()
     except ConfigError as exc:
@@ -154,6 +163,62 @@ def run_command(host: str, port: int, no_seed: bool) -> None:
     run_all(host=host, port=port, seed=not no_seed)
 
 
+@click.group("mail", help="Mail caught by `bazaar run` (in var/mail when SMTP_HOST is unset).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The Maildir (default: var/mail, or $BAZAAR_VAR_DIR/mail).",
+)
+@click.pass_context
+def mail_group(ctx: click.Context, folder: Path | None) -> None:
+    from app.devserver import VAR
+
+    ctx.obj = folder or VAR / "mail"
+
+
+@mail_group.command("list", help="One line per caught message: date, recipient, subject.")
+@click.option("--to", "address", default=None, help="Only messages to this address.")
+@click.pass_obj
+def mail_list(folder: Path, address: str | None) -> None:
+    from app.mailcatcher import addressed_to, messages
+
+    for n, message in enumerate(messages(folder), start=1):
+        if address is None or addressed_to(message, address):
+            click.echo(f"{n:>4}  {message['Date']}  {message['To']}  {message['Subject']}")
+
+
+@mail_group.command("show", help="Print the newest caught message (to an address), headers and text.")
+@click.option("--to", "address", default=None, help="The newest message to this address.")
+@click.option("--subject", default=None, help="... whose subject contains this text (case-insensitive).")
+@click.option("--wait", default=0.0, show_default=True, help="Seconds to wait for it (a worker sends mail).")
+@click.pass_obj
+def mail_show(folder: Path, address: str | None, subject: str | None, wait: float) -> None:
+    import time
+
+    from app.mailcatcher import addressed_to, messages, text_of
+
+    deadline = time.monotonic() + wait
+    while True:
+        found = [
+            m
+            for m in messages(folder)
+            if (address is None or addressed_to(m, address))
+            and (subject is None or subject.lower() in str(m.get("Subject", "")).lower())
+        ]
+        if found or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    if not found:
+        raise click.ClickException(f"no caught mail{f' to {address}' if address else ''} in {folder}")
+    message = found[-1]
+    for header in ("From", "To", "Date", "Subject"):
+        click.echo(f"{header}: {message.get(header, '')}")
+    click.echo("")
+    click.echo(text_of(message))
+
+
 COMMANDS = (db_group, admin_group, config_group, worker_command, relay_command, seed_command)
 
 
@@ -165,5 +230,5 @@ def register_cli(app: Flask) -> None:
 
 
 main = FlaskGroup(name="bazaar", create_app=_create_app, add_default_commands=True, load_dotenv=False)
-for _command in (*COMMANDS, run_command):
+for _command in (*COMMANDS, run_command, mail_group):
     main.add_command(_command)

@@ -1,12 +1,14 @@
 """``bazaar run``: the whole system on one machine for a new user.
 
-Starts embedded PostgreSQL and Redis under ``./var`` when ``DATABASE_URL`` / ``REDIS_URL`` are unset,
-migrates, syncs admin roles, seeds demo data, then supervises gunicorn (API + admin + Socket.IO), an
-RQ worker with the scheduler, and the event relay. Ctrl-C stops every process and the embedded servers.
+Starts embedded PostgreSQL and Redis under ``./var`` when ``DATABASE_URL`` / ``REDIS_URL`` are unset
+(and a mail catcher writing ``./var/mail`` when ``SMTP_HOST`` is unset), migrates, syncs admin roles,
+seeds demo data, then supervises gunicorn (API + admin + Socket.IO), an RQ worker with the scheduler,
+and the event relay. Ctrl-C stops every process and the embedded servers.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -50,6 +52,36 @@ def _embedded_services(stack: ExitStack, environ: dict[str, str]) -> None:
         redis = start_redis(VAR / "redis", port=port, persist=True)
         stack.callback(redis.stop)
         environ["REDIS_URL"] = redis.url
+    if not environ.get("SMTP_HOST"):
+        from app import mailcatcher
+
+        port = 1025 if not tcp_reachable("127.0.0.1", 1025) else free_port()
+        catcher = mailcatcher.start(VAR / "mail", port=port)
+        stack.callback(catcher.stop)
+        _say(f"SMTP_HOST is unset: catching mail on 127.0.0.1:{port} (read it: bazaar mail list / show)")
+        environ["SMTP_HOST"], environ["SMTP_PORT"] = "127.0.0.1", str(port)
+
+
+RUN_ENV = VAR / "run.env"  # where `bazaar run` tells other `bazaar` commands which servers it started
+SHARED = ("DATABASE_URL", "REDIS_URL", "SMTP_HOST", "SMTP_PORT", "PUBLIC_BASE_URL")
+
+
+def _publish_run_env(stack: ExitStack, environ: dict[str, str]) -> None:
+    """Write the running system's URLs for ``bazaar payments payouts``, ``bazaar seed``... in another
+    terminal; removed when the run stops, so a stale file never points at servers that are gone."""
+    RUN_ENV.parent.mkdir(parents=True, exist_ok=True)
+    RUN_ENV.write_text("".join(f"{k}={environ[k]}\n" for k in SHARED if environ.get(k)))
+    RUN_ENV.chmod(0o600)
+    stack.callback(RUN_ENV.unlink, missing_ok=True)
+
+
+def running_environ() -> dict[str, str]:
+    """Settings of the system a ``bazaar run`` is serving now (empty when none runs)."""
+    try:
+        lines = RUN_ENV.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
 def _prepare(environ: dict[str, str], seed: bool) -> None:
@@ -60,6 +92,8 @@ def _prepare(environ: dict[str, str], seed: bool) -> None:
     from config import Config
 
     config = Config(environ)
+    # Role sync logs every permission it creates (hundreds of lines on a first run): keep the warnings.
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
     _say("migrating the database")
     upgrade(config.DATABASE_URL)
     app = create_app(config)
@@ -115,6 +149,7 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> Non
     with ExitStack() as stack:
         _embedded_services(stack, environ)
         _prepare(environ, seed)
+        _publish_run_env(stack, environ)
         children: dict[str, subprocess.Popen[bytes]] = {}
 
         def stop_children() -> None:
@@ -139,7 +174,7 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> Non
             f"Admin        {base}/admin/       login {environ.get('ADMIN_EMAIL', 'staff@bazaar.local')} / "
             f"{environ.get('ADMIN_PASSWORD', 'bazaar-staff')}"
         )
-        _say(f"Socket.IO    {base}/socket.io/  namespace /realtime")
+        _say(f"Socket.IO    {base}/socket.io/  namespace /realtime   (docs: {base}/docs/realtime)")
         _say(f"Health       {base}/healthz  {base}/readyz  {base}/metrics")
         _say(f"processes    {', '.join(f'{n} (pid {c.pid})' for n, c in children.items())}; Ctrl-C stops all")
         try:

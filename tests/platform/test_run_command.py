@@ -37,6 +37,19 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 120) 
     raise AssertionError("bazaar run did not become ready in time")
 
 
+def bazaar(environ: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("bazaar")), *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"bazaar {' '.join(args)}: {result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
 def test_run_command_serves_everything_on_embedded_services_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BAZAAR_ENV"}}
@@ -75,6 +88,26 @@ def test_run_command_serves_everything_on_embedded_services_and_stops_on_ctrl_c(
         dashboard = staff.get(base + "/admin/", timeout=10)
         assert dashboard.status_code == 200
         assert "Marketplace at a glance" in dashboard.text
+
+        # Mail is caught in var/mail; `bazaar` commands in another terminal reach the running system.
+        email = "newcomer@example.com"
+        signup = requests.post(
+            base + "/auth/signup",
+            json={"email": email, "password": "correct horse battery", "display_name": "New", "roles": ["buyer"]},
+            timeout=10,
+        )
+        assert signup.status_code == 201, signup.text
+        other_terminal = {k: v for k, v in environ.items() if k not in {"SMTP_HOST", "SMTP_PORT"}}
+        mail = bazaar(other_terminal, "mail", "show", "--to", email, "--wait", "30")
+        assert "Subject: Confirm your email address" in mail
+        token = re.search(r"verify-email\?token=(\S+)", mail)
+        assert token, mail
+        verified = requests.post(base + "/auth/email/verify", json={"token": token.group(1)}, timeout=10)
+        assert verified.status_code == 200 and verified.json() == {"email_verified": True}
+        # No DATABASE_URL in that terminal: the command finds the embedded database through var/run.env.
+        assert "DATABASE_URL" not in other_terminal
+        assert re.search(r"'opened': \d+, 'sent': \d+", bazaar(other_terminal, "payments", "payouts"))
+        assert (tmp_path / "var" / "run.env").exists()
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -85,5 +118,7 @@ def test_run_command_serves_everything_on_embedded_services_and_stops_on_ctrl_c(
     assert process.returncode == 0
     log.seek(0)
     assert "stopping" in log.read()
+    assert not (tmp_path / "var" / "run.env").exists(), "a stopped run must not point commands at dead servers"
+    assert "not supported" not in output, "admin views must not log unsupported column types at start"
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "processes survived Ctrl-C"
