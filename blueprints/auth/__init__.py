@@ -25,11 +25,12 @@ def _setup(app: Flask) -> None:
     """Step-up checks ask this domain, live, whether a user has MFA (``app.security.stepup``); an
     AuthError raised through a service call from another domain's view is a problem+json too."""
     from app.security.stepup import register_mfa_lookup
-    from blueprints.auth import mfa
+    from blueprints.auth import mfa, pages
     from blueprints.auth.errors import AuthError
     from blueprints.auth.web import handle_auth_error
 
     register_mfa_lookup(app, mfa.is_enabled)
+    app.register_blueprint(pages.bp)  # /verify-email and /reset-password, where account emails link
     app.register_error_handler(AuthError, handle_auth_error)
 
 
