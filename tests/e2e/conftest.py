@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
@@ -25,23 +24,24 @@ import requests
 from aiosmtpd.controller import Controller
 
 from app.embedded import database_url, free_port, start_redis
+from app.mailcatcher import MaildirHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-class Inbox:
-    """aiosmtpd handler keeping every message it receives."""
+class Inbox(MaildirHandler):
+    """The run command's mail catcher (a Maildir, read by ``bazaar mail``), keeping messages in memory too."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
         self.messages: list[Message] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):
+    def received(self, message: Message) -> None:
         with self.lock:
-            self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
+            self.messages.append(message)
 
     def wait_for(self, predicate, timeout: float = 20.0) -> Message:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
@@ -127,7 +127,7 @@ def _cli(environ: dict[str, str], *args: str) -> str:
 @pytest.fixture(scope="module")
 def system(e2e_environ, tmp_path_factory) -> Iterator[System]:  # type: ignore[no-untyped-def]
     """gunicorn + relay + worker on the system's own database and Redis; SMTP goes to an aiosmtpd inbox."""
-    inbox = Inbox()
+    inbox = Inbox(tmp_path_factory.mktemp("mail") / "mail")
     smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
