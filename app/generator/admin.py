@@ -9,9 +9,13 @@ TrustSafety role's regexes grant (can_list, can_show, can_export_csv, can_run_ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from flask_appbuilder import AppBuilder, ModelView
 from flask_appbuilder.actions import action
+from markupsafe import Markup
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
@@ -99,6 +103,17 @@ def _form_action(act: Action) -> object:
     return action(act.action_name, text, icon="fa-edit", multiple=False, single=True)(open_form)
 
 
+def _link_formatter(url: str) -> Callable[[Any], Any]:
+    """Render a column's value as a link to ``url`` (``{value}`` replaced, escaped); empty values stay text."""
+
+    def link(value: Any) -> Any:
+        if value is None or value == "":
+            return value
+        return Markup('<a class="bz-ref" href="{}">{}</a>').format(url.format(value=value), value)
+
+    return link
+
+
 def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
     resource = compiled.resource
     policy = resource.policy
@@ -131,6 +146,12 @@ def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
         "base_permissions": permissions,
         "related_views": [],
     }
+    if options.column_links:
+        attrs["formatters_columns"] = {col: _link_formatter(url) for col, url in options.column_links.items()}
+    if resource.default_sort:
+        column = resource.default_sort.lstrip("-")
+        if column in all_columns:  # lists open in the resource's own order (a timeline oldest first...)
+            attrs["base_order"] = (column, "desc" if resource.default_sort.startswith("-") else "asc")
     mapper = sa.inspect(model)
     attrs["search_form_extra_fields"] = _search_fields(mapper, attrs["search_columns"])
     extra = _extra_fields(compiled, writable, route_base)

@@ -36,7 +36,22 @@ class GeneratedModelView(ExportCSVMixin, ModelView):
     compiled: Any = None
     template_folder = TEMPLATES
     list_template = "bazaar_generator/list.html"
+    show_template = "bazaar_generator/show.html"
     page_size = 25
+
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        if template == self.show_template and "pk" in kwargs:
+            kwargs["see_also"] = self.see_also(kwargs["pk"])
+        return super().render_template(template, **kwargs)
+
+    def see_also(self, pk: Any) -> list[tuple[str, str]]:
+        """The declared links of the shown row (``AdminOptions.links``), placeholders filled from it."""
+        links = self.compiled.resource.admin.links
+        item = self.datamodel.get(pk, self._base_filters) if links else None
+        if item is None:
+            return []
+        values = {prop.key: getattr(item, prop.key) for prop in sa.inspect(type(item)).column_attrs}
+        return [(label, url.format(**values)) for label, url in links]
 
     @expose("/lookup/<column>")
     @has_access

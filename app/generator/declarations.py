@@ -115,6 +115,11 @@ class AdminOptions:
     related: Sequence[type] = ()
     label: str | None = None
     enabled: bool = True
+    #: buttons on the show page, ``(label, URL)`` with ``{column}`` placeholders filled from the row:
+    #: how staff follow plain-id references into other domains' views (no import crosses the seam)
+    links: Sequence[tuple[str, str]] = ()
+    #: columns shown as links in lists and show pages, ``{column: URL with {value}}`` (a referenced row)
+    column_links: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from blueprints.listings.schemas import LISTING_FIELDS, RemoveListingInput
 from blueprints.listings.validation import check_attributes_schema
 
 SELLER = OWNER("seller_id")
+USER_PAGE = "/admin/auth/users/show/{value}"
 
 
 def _check_category(*, obj: Category, actor: Any, changes: dict[str, Any] | None = None) -> None:
@@ -126,6 +127,12 @@ listings = Resource(
         ),
         search_columns=("title", "status", "condition", "currency", "seller_id", "sku", "category"),
         related=(ListingStatusChange, ListingVersion, ListingPriceChange),
+        links=(
+            ("Negotiations (offers)", "/admin/offers/negotiation/list/?_flt_0_listing_id={id}"),
+            ("Conversations", "/admin/messaging/thread/list/?_flt_0_listing_id={id}"),
+            ("Payments", "/admin/payments/payment/list/?_flt_0_listing_id={id}"),
+        ),
+        column_links={"seller_id": USER_PAGE},
     ),
 )
 

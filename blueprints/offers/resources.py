@@ -31,6 +31,17 @@ from blueprints.offers.schemas import CancelInput, CounterInput, DeclineInput, O
 
 PARTIES = PARTICIPANT("buyer_id", "seller_id")
 PARTY_OR_STAFF = PARTIES | STAFF
+# Staff follow plain-id references into the other domains' admin views (URLs only: no import).
+ADMIN_LINKS = {
+    "listing_id": "/admin/listings/listing/show/{value}",
+    "buyer_id": "/admin/auth/users/show/{value}",
+    "seller_id": "/admin/auth/users/show/{value}",
+    "payment_id": "/admin/payments/payment/show/{value}",
+    "negotiation_id": "/admin/offers/negotiation/show/{value}",
+    "current_offer_id": "/admin/offers/offer/show/{value}",
+    "previous_offer_id": "/admin/offers/offer/show/{value}",
+    "offer_id": "/admin/offers/offer/show/{value}",
+}
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -88,6 +99,11 @@ negotiations = Resource(
         list_columns=("listing_id", "buyer_id", "seller_id", "status", "counter_rounds", "created_at"),
         search_columns=("listing_id", "buyer_id", "seller_id", "status"),
         related=(Offer, OfferTransition),
+        links=(
+            ("Conversation", "/admin/messaging/thread/list/?_flt_0_listing_id={listing_id}&_flt_0_buyer_id={buyer_id}"),
+            ("Payments", "/admin/payments/payment/list/?_flt_0_listing_id={listing_id}&_flt_0_buyer_id={buyer_id}"),
+        ),
+        column_links=ADMIN_LINKS,
     ),
 )
 
@@ -120,6 +136,7 @@ offers = Resource(
         list_columns=("listing_id", "buyer_id", "seller_id", "round", "author", "amount", "currency", "state"),
         search_columns=("listing_id", "buyer_id", "seller_id", "state", "negotiation"),
         related=(OfferTransition,),
+        column_links=ADMIN_LINKS,
     ),
 )
 
@@ -134,6 +151,7 @@ transitions = Resource(
     admin=AdminOptions(
         list_columns=("occurred_at", "transition", "from_state", "to_state", "amount", "party", "actor_type", "reason"),
         search_columns=("transition", "to_state", "actor_type", "negotiation", "offer"),
+        column_links=ADMIN_LINKS,
     ),
 )
 

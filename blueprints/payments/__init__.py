@@ -15,10 +15,12 @@ from config import ConfigError
 
 
 def _register_admin(appbuilder) -> None:  # type: ignore[no-untyped-def]
-    """Beside the generated views: the daily chart of GMV, fees and refunds."""
+    """Beside the generated views: the daily chart of GMV, fees and refunds, and each payment's ledger."""
+    from blueprints.payments import admin
     from blueprints.payments.admin_reports import MoneyChartView
 
     appbuilder.add_view(MoneyChartView, "Daily money", icon="fa-bar-chart", category="Payments")
+    admin.register_admin(appbuilder)
 
 
 def _setup(app: Flask) -> None:

@@ -13,6 +13,15 @@ from blueprints.payments import actions
 from blueprints.payments.models import Hold, JournalEntry, LedgerAccount, Payment, Payout, Refund, Transition
 
 STAFF_ONLY = Policy(read=STAFF)
+# Staff follow plain-id references into other views, other domains' included (URLs only: no import).
+PAYMENT_PAGE = "/admin/payments/payment/show/{value}"
+ADMIN_LINKS = {
+    "listing_id": "/admin/listings/listing/show/{value}",
+    "buyer_id": "/admin/auth/users/show/{value}",
+    "seller_id": "/admin/auth/users/show/{value}",
+    "payment_id": PAYMENT_PAGE,
+    "payout_id": "/admin/payments/payout/show/{value}",
+}
 
 payments = Resource(
     Payment,
@@ -58,11 +67,19 @@ payments = Resource(
             "released_at",
             "created_at",
         ),
-        search_columns=("state", "currency", "buyer_id", "seller_id", "order_id", "provider_intent_id"),
+        search_columns=("state", "currency", "buyer_id", "seller_id", "order_id", "listing_id", "provider_intent_id"),
         # every column but the buyer's client secret
         show_columns=tuple(
             c.key for c in Payment.__table__.columns if c.key not in {"client_secret", "last_attempt_ref"}
         ),
+        links=(
+            ("Ledger: journal entries", "/admin/payments/payment-ledger/{id}"),
+            ("Negotiations (offers)", "/admin/offers/negotiation/list/?_flt_0_listing_id={listing_id}"),
+            ("Conversation", "/admin/messaging/thread/list/?_flt_0_listing_id={listing_id}&_flt_0_buyer_id={buyer_id}"),
+            ("Transitions", "/admin/payments/transition/list/?_flt_0_subject_id={id}"),
+            ("Seller's payouts", "/admin/payments/payout/list/?_flt_0_seller_id={seller_id}"),
+        ),
+        column_links=ADMIN_LINKS,
     ),
 )
 
@@ -92,6 +109,7 @@ refunds = Resource(
     admin=AdminOptions(
         list_columns=("id", "payment_id", "amount", "currency", "state", "reason", "requested_by", "created_at"),
         search_columns=("state", "payment_id", "requested_by"),
+        column_links=ADMIN_LINKS,
     ),
 )
 
@@ -120,6 +138,7 @@ journal = Resource(
         label="Journal",
         list_columns=("posted_at", "kind", "reference", "payment_id", "payout_id", "memo"),
         search_columns=("kind", "reference", "payment_id", "payout_id"),
+        column_links=ADMIN_LINKS,
     ),
 )
 

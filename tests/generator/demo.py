@@ -219,6 +219,8 @@ items = Resource(
     admin=AdminOptions(
         list_columns=("title", "status", "price_amount", "currency", "shelf", "seller_id", "created_at"),
         search_columns=("title", "status", "condition", "seller_id"),
+        links=(("Seller's items", "/admin/demo/item/list/?_flt_0_seller_id={seller_id}"),),
+        column_links={"seller_id": "/admin/demo/item/list/?_flt_0_seller_id={value}"},
     ),
 )
 domain = Domain(name="demo", prefix="/demo", resources=[shelves, items])
