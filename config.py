@@ -85,7 +85,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTH_MFA_PENDING_TTL_SECONDS", 300, "Lifetime of the token between password and TOTP steps", "int"),
     Setting("AUTH_TOTP_ISSUER", "Bazaar", "Issuer shown by authenticator apps"),
     # Offers (blueprints/offers): platform defaults under category and listing policies.
-    Setting("OFFERS_EXPIRY_HOURS", 48, "An offer or counter-offer left unanswered this long expires", "int"),
+    Setting("OFFERS_EXPIRY_SECONDS", 172800, "An offer or counter-offer left unanswered this long expires", "int"),
     Setting("OFFERS_CHECKOUT_MINUTES", 30, "Accepted offers lapse unless payment is held within this window", "int"),
     Setting("OFFERS_MAX_COUNTER_ROUNDS", 5, "Counter-offers per negotiation (both parties together)", "int"),
     Setting("OFFERS_MAX_OPEN_PER_BUYER", 1, "Open negotiations one buyer may have on one listing", "int"),
@@ -97,7 +97,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAYMENTS_BUYER_FEE_BPS", 500, "Buyer protection fee on top of the item price, basis points", "int"),
     Setting("PAYMENTS_PLATFORM_FEE_BPS", 1000, "Seller commission taken at escrow release, basis points", "int"),
     Setting("PAYMENTS_CHECKOUT_MINUTES", 30, "An unpaid payment expires after this many minutes", "int"),
-    Setting("PAYMENTS_INSPECTION_DAYS", 3, "Days after delivery (or shipping) before escrow auto-releases", "int"),
+    Setting(
+        "PAYMENTS_INSPECTION_SECONDS", 259200, "Seconds after delivery (or shipping) before escrow auto-releases", "int"
+    ),
     Setting("PAYMENTS_PAYOUT_MINIMUM", 100, "Smallest payable balance, in minor units, that a payout sends", "int"),
     Setting("PAYMENTS_PAYOUT_MAX_ATTEMPTS", 6, "Transfer attempts of a payout before it is marked failed", "int"),
     Setting("SMTP_HOST", "127.0.0.1", "SMTP server for email notifications"),
@@ -156,6 +158,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+# Settings that were renamed: setting the old name fails fast instead of being silently ignored.
+RENAMED: dict[str, str] = {
+    "OFFERS_EXPIRY_HOURS": "OFFERS_EXPIRY_SECONDS",
+    "PAYMENTS_INSPECTION_DAYS": "PAYMENTS_INSPECTION_SECONDS",
+}
+
+
 def _cast(setting: Setting, raw: str) -> Any:
     if setting.cast == "int":
         try:
@@ -201,6 +210,9 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str] | None = None, **overrides: Any) -> None:
         env = os.environ if environ is None else environ
+        for old, new in RENAMED.items():
+            if old in env:
+                raise ConfigError(f"{old}: renamed to {new} (now in seconds); set that instead")
         for setting in SETTINGS:
             raw = env.get(setting.name)
             if raw is None:

@@ -18,7 +18,7 @@ from config import ConfigError
 def _setup(app: Flask) -> None:
     """Check the settings; register timers and subscribers (web and worker processes alike)."""
     for name in (
-        "OFFERS_EXPIRY_HOURS",
+        "OFFERS_EXPIRY_SECONDS",
         "OFFERS_CHECKOUT_MINUTES",
         "OFFERS_MAX_OPEN_PER_BUYER",
         "OFFERS_MAX_DAILY_PER_BUYER",

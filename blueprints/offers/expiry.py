@@ -24,7 +24,7 @@ REMIND_BEFORE = timedelta(hours=6)
 
 def arm_expiry(offer: Offer, policy: EffectivePolicy) -> None:
     """Expiry and its reminder, one of each per negotiation: a counter moves both to the new offer."""
-    window = timedelta(hours=policy.expiry_hours)
+    window = timedelta(seconds=policy.expiry_seconds)
     offer.expires_at = utcnow() + window
     payload, key = {"offer_id": str(offer.id)}, str(offer.negotiation_id)
     schedule(EXPIRE_TIMER, offer.expires_at, payload, key=key)

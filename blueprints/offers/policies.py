@@ -46,7 +46,7 @@ class EffectivePolicy:
     max_counter_rounds: int
     max_open_per_buyer: int
     max_daily_per_buyer: int
-    expiry_hours: int
+    expiry_seconds: int  # a policy row sets whole hours; the platform setting is in seconds
 
 
 def _share(price: int, bps: int | None) -> int | None:
@@ -82,7 +82,7 @@ def effective_policy(*, listing_id: uuid.UUID, category_id: uuid.UUID | None, pr
         max_counter_rounds=merged.get("max_counter_rounds", config["OFFERS_MAX_COUNTER_ROUNDS"]),
         max_open_per_buyer=merged.get("max_open_per_buyer", config["OFFERS_MAX_OPEN_PER_BUYER"]),
         max_daily_per_buyer=merged.get("max_daily_per_buyer", config["OFFERS_MAX_DAILY_PER_BUYER"]),
-        expiry_hours=merged.get("expiry_hours", config["OFFERS_EXPIRY_HOURS"]),
+        expiry_seconds=merged["expiry_hours"] * 3600 if "expiry_hours" in merged else config["OFFERS_EXPIRY_SECONDS"],
     )
 
 

@@ -28,7 +28,7 @@ def _setup(app: Flask) -> None:
     for name in ("PAYMENTS_BUYER_FEE_BPS", "PAYMENTS_PLATFORM_FEE_BPS"):
         if not 0 <= app.config[name] <= 10_000:
             raise ConfigError(f"{name}: a rate in basis points between 0 and 10000")
-    for name in ("PAYMENTS_CHECKOUT_MINUTES", "PAYMENTS_PAYOUT_MAX_ATTEMPTS"):
+    for name in ("PAYMENTS_CHECKOUT_MINUTES", "PAYMENTS_INSPECTION_SECONDS", "PAYMENTS_PAYOUT_MAX_ATTEMPTS"):
         if app.config[name] < 1:
             raise ConfigError(f"{name}: must be at least 1")
     import blueprints.payments.handlers  # noqa: F401 - @on_timer declarations

@@ -29,7 +29,7 @@ P = PaymentState
 
 
 def _inspection() -> timedelta:
-    return timedelta(days=current_app.config["PAYMENTS_INSPECTION_DAYS"])
+    return timedelta(seconds=current_app.config["PAYMENTS_INSPECTION_SECONDS"])
 
 
 def mark_shipped(*, payment_id: uuid.UUID, actor: str) -> Payment:

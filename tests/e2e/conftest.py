@@ -182,8 +182,8 @@ def system(e2e_environ, tmp_path_factory) -> Iterator[System]:  # type: ignore[n
 
 # Settings that make the story's timers fire within seconds instead of hours or days.
 E2E_OVERRIDES = {
-    "OFFERS_EXPIRY_HOURS": "48",
-    "PAYMENTS_INSPECTION_DAYS": "3",
+    "OFFERS_EXPIRY_SECONDS": "172800",
+    "PAYMENTS_INSPECTION_SECONDS": "259200",
 }
 
 

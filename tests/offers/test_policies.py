@@ -98,6 +98,15 @@ def test_the_expiry_clock_comes_from_the_category(api, app, buyer, listing, cate
     assert timedelta(hours=5, minutes=59) < expires - created < timedelta(hours=6, minutes=1)
 
 
+def test_without_a_policy_the_expiry_clock_is_the_platform_setting_in_seconds(api, app, buyer, listing, monkeypatch):
+    from datetime import datetime
+
+    monkeypatch.setitem(app.config, "OFFERS_EXPIRY_SECONDS", 90)
+    offer = api.offer(buyer, listing, 5_000).get_json()
+    created, expires = (datetime.fromisoformat(offer[k]) for k in ("created_at", "expires_at"))
+    assert timedelta(seconds=89) < expires - created < timedelta(seconds=91)
+
+
 def test_sellers_edit_their_listings_policies_and_staff_the_category_defaults(
     client, app, seller, stranger, staff, listing, category
 ):

@@ -227,6 +227,18 @@ def test_delivery_restarts_the_inspection_window(app_ctx, orders):
     assert payment.release_due_at == delivered + timedelta(days=3)
 
 
+def test_the_inspection_window_is_set_in_seconds(app_ctx, orders, monkeypatch):
+    from flask import current_app
+
+    monkeypatch.setitem(current_app.config, "PAYMENTS_INSPECTION_SECONDS", 5)
+    payment = held_payment(orders)
+    service.mark_shipped(payment_id=payment.id, actor=f"user:{payment.seller_id}")
+    db.session.commit()
+    assert payment.release_due_at == payment.shipped_at + timedelta(seconds=5)
+    armed = db.session.execute(select(Timer).where(Timer.name == timers.AUTO_RELEASE)).scalar_one()
+    assert armed.due_at == payment.release_due_at
+
+
 def test_a_seller_cannot_buy_their_own_item(app_ctx, orders):
     seller = uuid.uuid4()
     order_id, _terms = orders.add(buyer=seller, seller=seller)

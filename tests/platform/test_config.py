@@ -39,6 +39,11 @@ PRODUCTION = {
         ({**PRODUCTION, "DEBUG": "true"}, "DEBUG"),
         ({**PRODUCTION, "ADMIN_PASSWORD": "bazaar-staff"}, "ADMIN_PASSWORD"),
         ({**PRODUCTION, "RATELIMIT_ENABLED": "false"}, "RATELIMIT_ENABLED"),
+        ({**GOOD, "OFFERS_EXPIRY_SECONDS": "2d"}, "OFFERS_EXPIRY_SECONDS"),
+        ({**GOOD, "PAYMENTS_INSPECTION_SECONDS": "3.5"}, "PAYMENTS_INSPECTION_SECONDS"),
+        # renamed settings are refused by their old name, never silently ignored
+        ({**GOOD, "OFFERS_EXPIRY_HOURS": "48"}, "OFFERS_EXPIRY_HOURS"),
+        ({**GOOD, "PAYMENTS_INSPECTION_DAYS": "3"}, "PAYMENTS_INSPECTION_DAYS"),
     ],
 )
 def test_bad_settings_fail_fast_naming_the_setting(environ, setting):
@@ -58,6 +63,8 @@ def test_production_starts_with_real_secrets():
 def test_defaults_and_types():
     config = Config(GOOD)
     assert config.JWT_ACCESS_TTL_SECONDS == 900
+    assert config.OFFERS_EXPIRY_SECONDS == 48 * 3600
+    assert config.PAYMENTS_INSPECTION_SECONDS == 3 * 24 * 3600
     assert config.WORKER_QUEUES == ["events", "notifications", "imports", "payouts", "default"]
     assert config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["options"].startswith("-c search_path=admin")
 
