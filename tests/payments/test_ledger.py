@@ -273,3 +273,42 @@ def test_concurrent_postings_on_one_hot_account_lose_no_update(app):
         assert ledger.balance(ledger.fees(USD)) == 4_000
         assert all(ledger.balance(ledger.payable(s, USD)) == 9_000 for s in sellers)
         assert_sound()
+
+
+def test_the_ledger_check_command_passes_a_sound_ledger_and_names_what_breaks_one(app):
+    import json
+
+    buyer = uuid.uuid4()
+    with app.app_context():
+        entry = charge(buyer, 2_000)
+        charge(buyer, 500)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["payments", "ledger-check"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["sound"] is True and report["entries"] == 2
+    assert report["trial_balance"] == {USD: 0}
+    assert report["unbalanced_entries"] == [] and report["drifted_accounts"] == []
+
+    with app.app_context():
+        # Forge a line behind the ledger's back (triggers off, as only a superuser could): one-sided money.
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        line = db.session.execute(
+            text("SELECT account_id FROM payments.journal_lines WHERE entry_id = :e AND amount > 0"), {"e": entry}
+        ).scalar_one()
+        db.session.execute(
+            text(
+                "INSERT INTO payments.journal_lines (id, entry_id, account_id, currency, amount) "
+                "VALUES (gen_random_uuid(), :e, :a, 'USD', 7)"
+            ),
+            {"e": entry, "a": line},
+        )
+        db.session.commit()
+    result = runner.invoke(args=["payments", "ledger-check"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["sound"] is False and report["trial_balance"] == {USD: 7}
+    assert report["unbalanced_entries"] == [{"entry_id": str(entry), "currency": USD, "sum": 7}]
+    [drift] = report["drifted_accounts"]
+    assert drift["account_id"] == str(line) and drift["journal"] - drift["kept"] == 7

@@ -5,7 +5,9 @@ from blueprints.payments.ledger.balances import (
     balances_of,
     derived_balance,
     drifted_accounts,
+    soundness,
     totals_by_currency,
+    unbalanced_entries,
 )
 from blueprints.payments.ledger.models import AccountKind, JournalEntry, JournalLine, LedgerAccount
 from blueprints.payments.ledger.posting import (
@@ -46,5 +48,7 @@ __all__ = [
     "payable",
     "post",
     "refunds",
+    "soundness",
     "totals_by_currency",
+    "unbalanced_entries",
 ]

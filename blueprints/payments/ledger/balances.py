@@ -56,3 +56,29 @@ def totals_by_currency() -> dict[str, int]:
     """Sum of every line per currency: always zero in a sound ledger (the trial balance)."""
     rows = db.session.execute(select(JournalLine.currency, func.sum(JournalLine.amount)).group_by(JournalLine.currency))
     return {currency: int(total) for currency, total in rows}
+
+
+def unbalanced_entries() -> list[tuple[uuid.UUID, str, int]]:
+    """Entries whose lines do not sum to zero in a currency: (entry id, currency, sum); [] when sound."""
+    query = (
+        select(JournalLine.entry_id, JournalLine.currency, func.sum(JournalLine.amount))
+        .group_by(JournalLine.entry_id, JournalLine.currency)
+        .having(func.sum(JournalLine.amount) != 0)
+    )
+    return [(entry_id, currency, int(total)) for entry_id, currency, total in db.session.execute(query)]
+
+
+def soundness() -> dict[str, object]:
+    """The whole ledger's check (operators, the end-to-end story): every entry balanced per currency,
+    every maintained balance equal to its journal, the trial balance zero; ``sound`` sums it up."""
+    entries = db.session.execute(select(func.count(func.distinct(JournalLine.entry_id)))).scalar_one()
+    totals = totals_by_currency()
+    unbalanced = unbalanced_entries()
+    drifted = drifted_accounts()
+    return {
+        "sound": not unbalanced and not drifted and all(total == 0 for total in totals.values()),
+        "entries": int(entries),
+        "trial_balance": totals,
+        "unbalanced_entries": [{"entry_id": str(e), "currency": c, "sum": t} for e, c, t in unbalanced],
+        "drifted_accounts": [{"account_id": str(a), "kept": k, "journal": j} for a, k, j in drifted],
+    }
