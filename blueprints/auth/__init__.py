@@ -26,12 +26,14 @@ def _setup(app: Flask) -> None:
     AuthError raised through a service call from another domain's view is a problem+json too."""
     from app.security.stepup import register_mfa_lookup
     from blueprints.auth import mfa, pages
+    from blueprints.auth.cli import auth_cli
     from blueprints.auth.errors import AuthError
     from blueprints.auth.web import handle_auth_error
 
     register_mfa_lookup(app, mfa.is_enabled)
     app.register_blueprint(pages.bp)  # /verify-email and /reset-password, where account emails link
     app.register_error_handler(AuthError, handle_auth_error)
+    app.cli.add_command(auth_cli)
 
 
 def _blueprints() -> list:  # type: ignore[type-arg]

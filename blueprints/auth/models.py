@@ -19,6 +19,8 @@ from app.db import Model, Timestamps, UUIDPk, utcnow
 
 SCHEMA = "auth"
 MARKETPLACE_ROLES = ("buyer", "seller")
+# Roles only staff give (CLI ``bazaar auth grant-role`` or the users admin), never chosen at sign-up.
+GRANTABLE_ROLES = ("integrator",)
 
 
 class UserStatus(StrEnum):
@@ -87,6 +89,22 @@ class Profile(Timestamps, Model):
     )
 
     user: Mapped[UserAccount] = relationship(f"{__name__}.UserAccount", back_populates="profile")
+
+
+class RoleGrant(Model):
+    """A role staff granted to a user (beside the marketplace roles they chose); revoking deletes the row,
+    the audit log keeps the history."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        CheckConstraint("role IN ('integrator')", name="role_grantable"),
+        {"schema": SCHEMA},
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth.users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(80), nullable=False)  # staff:<id> | cli:<os user>
+    granted_at: Mapped[datetime] = _ts(nullable=False, default=utcnow)
 
 
 class UserStatusChange(UUIDPk, Model):

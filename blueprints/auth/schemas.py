@@ -130,6 +130,10 @@ class PrivateProfileSchema(PublicProfileSchema):
     email_verified = ma.fields.Boolean()
     mfa_enabled = ma.fields.Boolean()
     status = ma.fields.String()
+    granted_roles = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "Roles staff granted (e.g. integrator); in tokens from the next refresh or sign-in"},
+    )
 
 
 class ProfilePatchSchema(ma.Schema):

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 
 from app.db import db
-from blueprints.auth import accounts, mfa, status
+from blueprints.auth import accounts, grants, mfa, status
 from blueprints.auth.errors import AuthError
+from blueprints.auth.grants import granted_roles
 from blueprints.auth.models import UserAccount, UserStatus
 from blueprints.auth.profiles import PublicProfile, public_profiles, to_public
 
@@ -26,11 +27,13 @@ __all__ = [
     "get_contact",
     "get_public_profile",
     "get_public_profiles",
+    "grant_role",
     "has_role",
     "is_active",
     "mfa_enabled",
     "register_user",
     "reinstate_user",
+    "revoke_role",
     "suspend_user",
     "user_exists",
 ]
@@ -70,8 +73,23 @@ def get_public_profiles(*, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Pub
 
 
 def has_role(*, user_id: uuid.UUID, role: str) -> bool:
+    """Whether an active user holds ``role``, chosen (buyer, seller) or granted by staff (integrator)."""
     profile = get_public_profile(user_id=user_id)
-    return profile is not None and profile.active and role in profile.roles
+    return profile is not None and profile.active and (role in profile.roles or role in granted_roles(user_id))
+
+
+def grant_role(*, email: str, role: str, actor_type: str, actor_id: str | None) -> bool:
+    """Give a staff-granted role to the account of ``email`` (audited); True when it was new."""
+    return grants.grant_role(
+        user_id=grants.resolve_user(email=email).id, role=role, actor_type=actor_type, actor_id=actor_id
+    )
+
+
+def revoke_role(*, email: str, role: str, actor_type: str, actor_id: str | None) -> bool:
+    """Take a staff-granted role back (audited); True when the account had it."""
+    return grants.revoke_role(
+        user_id=grants.resolve_user(email=email).id, role=role, actor_type=actor_type, actor_id=actor_id
+    )
 
 
 def get_contact(*, user_id: uuid.UUID) -> Contact | None:

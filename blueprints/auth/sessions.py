@@ -22,6 +22,7 @@ from app.security.identity import revoke_session_tokens
 from blueprints.auth.credentials import digest, new_opaque_token
 from blueprints.auth.errors import AuthError
 from blueprints.auth.events import NewLoginDetected, RefreshTokenReuseDetected
+from blueprints.auth.grants import token_roles
 from blueprints.auth.models import AuthSession, RefreshToken, UserAccount
 
 
@@ -49,7 +50,7 @@ def _refresh_ttl() -> timedelta:
 
 
 def issue_access_token(user: UserAccount, session: AuthSession) -> IssuedTokens:
-    token = encode_access_token(user_id=user.id, session_id=session.id, roles=user.profile.roles, mfa_at=session.mfa_at)
+    token = encode_access_token(user_id=user.id, session_id=session.id, roles=token_roles(user), mfa_at=session.mfa_at)
     return IssuedTokens(
         session_id=session.id, access_token=token, expires_in=current_app.config["JWT_ACCESS_TTL_SECONDS"]
     )

@@ -15,6 +15,7 @@ from app.ratelimit import client_key, ip_key
 from app.security import current_principal
 from blueprints.auth import mfa
 from blueprints.auth.errors import AuthError
+from blueprints.auth.grants import granted_roles
 from blueprints.auth.models import UserAccount
 from blueprints.auth.profiles import to_public
 from blueprints.auth.sessions import ClientInfo, IssuedTokens
@@ -85,6 +86,7 @@ def private_view(user: UserAccount) -> dict[str, Any]:
         "email_verified": user.email_verified_at is not None,
         "mfa_enabled": mfa.is_enabled(user.id),
         "status": user.status,
+        "granted_roles": granted_roles(user.id),
     }
 
 
