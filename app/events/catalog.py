@@ -34,12 +34,22 @@ from typing import Any, ClassVar
 
 from app.db import utcnow
 
-__all__ = ["DomainEvent", "RecordedEvent", "event_class", "event_types", "iter_event_classes", "payload_schema"]
+__all__ = [
+    "DomainEvent",
+    "RecordedEvent",
+    "event_class",
+    "event_types",
+    "is_internal",
+    "iter_event_classes",
+    "payload_schema",
+    "webhook_event_types",
+]
 
 TYPE_NAME = re.compile(r"^[a-z][a-z_]*\.[A-Z][A-Za-z0-9]+$")
 ENVELOPE_FIELDS = frozenset({"id", "occurred_at", "actor", "aggregate_id"})
 
 _REGISTRY: dict[tuple[str, int], type[DomainEvent]] = {}
+_INTERNAL_TYPES: set[str] = set()  # types with an ``internal`` version: never sent to webhooks
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +58,8 @@ class DomainEvent:
 
     type: ClassVar[str] = ""
     version: ClassVar[int] = 1
+    #: True for events that carry secrets (one-time tokens): subscribers get them, webhooks never do.
+    internal: ClassVar[bool] = False
 
     aggregate_id: uuid.UUID | str
     actor: str | None = None
@@ -65,6 +77,8 @@ class DomainEvent:
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise ValueError(f"event {cls.type} v{cls.version} declared twice ({known.__module__}, {cls.__module__})")
         _REGISTRY[key] = cls
+        if cls.internal:
+            _INTERNAL_TYPES.add(cls.type)
 
     @property
     def domain(self) -> str:
@@ -206,6 +220,16 @@ def event_class(type_: str, version: int | None = None) -> type[DomainEvent] | N
 
 def event_types() -> list[str]:
     return sorted({t for (t, _v) in _REGISTRY})
+
+
+def webhook_event_types() -> list[str]:
+    """The types integrators may receive: every declared type none of whose versions is ``internal``."""
+    return sorted({t for (t, _v) in _REGISTRY} - _INTERNAL_TYPES)
+
+
+def is_internal(event_type: str) -> bool:
+    """Whether events of this type carry secrets and must never leave the platform (webhooks)."""
+    return event_type in _INTERNAL_TYPES
 
 
 def iter_event_classes() -> Iterator[type[DomainEvent]]:

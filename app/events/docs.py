@@ -51,6 +51,7 @@ def catalog(*, include_subscribers: bool = False) -> dict[str, Any]:
                 "description": doc,
                 "module": cls.__module__,
                 "payload": payload_schema(cls),
+                "webhooks": not cls.internal,
                 "subscribers": [s.name for s in subscribers if s.wants(cls.type)],
             }
         )
@@ -67,6 +68,8 @@ def catalog_markdown() -> str:
         lines += ["", f"## {event['type']} v{event['version']}", ""]
         if event["description"]:
             lines += [event["description"], ""]
+        if not event["webhooks"]:
+            lines += ["Internal: carries a secret, never sent to webhooks.", ""]
         lines += ["| field | schema | required |", "|---|---|---|"]
         required = set(event["payload"]["required"])
         for name, schema in event["payload"]["properties"].items():

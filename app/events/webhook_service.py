@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
-from app.events.catalog import event_types
+from app.events.catalog import is_internal, webhook_event_types
 from app.events.guard import backoff
 from app.events.subscribers import subscribe
 from app.events.timers import FiredTimer, cancel, on_timer, schedule
@@ -82,11 +82,14 @@ def check_url(url: str) -> str:
 
 
 def check_event_types(types: list[str]) -> list[str]:
-    known = set(event_types())
+    known = set(webhook_event_types())
     domains = {t.split(".", 1)[0] for t in known}
     cleaned = list(dict.fromkeys(t.strip() for t in types if t and t.strip()))
     if not cleaned:
         raise EndpointError({"event_types": ["choose at least one event type (or '*' for all)"]})
+    internal = [t for t in cleaned if is_internal(t)]
+    if internal:
+        raise EndpointError({"event_types": [f"internal event type(s), never sent to webhooks: {', '.join(internal)}"]})
     unknown = [t for t in cleaned if t != "*" and t not in known and not (t.endswith(".*") and t[:-2] in domains)]
     if unknown:
         raise EndpointError({"event_types": [f"unknown event type(s): {', '.join(unknown)}"]})
@@ -179,6 +182,8 @@ def _active_endpoints(session: Session) -> tuple[tuple[uuid.UUID, tuple[str, ...
 def fan_out(event: Any) -> None:
     """Record a delivery per interested endpoint and arm its first attempt (in the delivery's transaction)."""
     session = db.session
+    if is_internal(event.type):
+        return  # it carries a one-time token: subscribers inside the platform only
     targets = [endpoint_id for endpoint_id, types in _active_endpoints(session) if wants(list(types), event.type)]
     if not targets:
         return

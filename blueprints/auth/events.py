@@ -32,6 +32,7 @@ class EmailVerificationRequested(DomainEvent):
 
     type = "auth.EmailVerificationRequested"
     version = 1
+    internal = True  # the token takes over the address or the account: never sent to webhooks
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -55,6 +56,7 @@ class PasswordResetRequested(DomainEvent):
 
     type = "auth.PasswordResetRequested"
     version = 1
+    internal = True  # the token takes over the address or the account: never sent to webhooks
     user_id: uuid.UUID
     email: str
     display_name: str

@@ -34,6 +34,16 @@ class Pinged(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SecretIssued(DomainEvent):
+    """Test event carrying a secret: subscribers inside the platform get it, webhooks never do."""
+
+    type = "tests.SecretIssued"
+    version = 1
+    internal = True
+    token: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlakyHappened(DomainEvent):
     type = "tests.FlakyHappened"
     version = 1

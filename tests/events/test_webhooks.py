@@ -18,7 +18,7 @@ from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEn
 from app.events.webhook_service import create_endpoint, replay
 from app.events.webhooks import verify_signature
 from app.extensions import db
-from tests.events.handlers import FlakyHappened, Pinged
+from tests.events.handlers import FlakyHappened, Pinged, SecretIssued
 
 # --- a receiver -----------------------------------------------------------------------------------
 
@@ -135,6 +135,19 @@ def test_only_interested_active_endpoints_receive_an_event(events_app, drain, re
     assert [d.endpoint_id for d in deliveries] == [wanted.id]
 
 
+def test_internal_events_never_leave_for_webhooks(events_app, drain, receiver):
+    create_endpoint(owner_id=None, url=receiver.url, event_types=["*"])
+    db.session.commit()
+    publish(SecretIssued(aggregate_id=uuid.uuid4(), token="one-time-token"))
+    publish(Pinged(aggregate_id=uuid.uuid4(), n=2))
+    db.session.commit()
+    drain(until=lambda: len(receiver.requests) >= 1)
+    drain()
+    assert [json.loads(body)["type"] for _, _, body in receiver.requests] == ["tests.Pinged"]
+    assert b"one-time-token" not in b"".join(body for _, _, body in receiver.requests)
+    assert [d.event_type for d in db.session.execute(select(WebhookDelivery)).scalars()] == ["tests.Pinged"]
+
+
 def test_a_delivery_gives_up_after_its_window_and_a_replay_sends_it_again(events_app, drain, receiver, monkeypatch):
     monkeypatch.setitem(events_app.config, "WEBHOOKS_GIVE_UP_HOURS", 1.5 / 3600)  # 1.5 s window in this test
     create_endpoint(owner_id=None, url=receiver.url, event_types=["tests.FlakyHappened"])
@@ -226,6 +239,8 @@ def test_an_integrator_manages_only_its_own_endpoints(client, auth_headers, app)
     ("body", "field"),
     [
         ({"url": "http://127.0.0.1:9/x", "event_types": ["nope.Unknown"]}, "event_types"),
+        ({"url": "http://127.0.0.1:9/x", "event_types": ["auth.PasswordResetRequested"]}, "event_types"),
+        ({"url": "http://127.0.0.1:9/x", "event_types": ["tests.SecretIssued"]}, "event_types"),
         ({"url": "http://127.0.0.1:9/x", "event_types": []}, "event_types"),
         ({"url": "gopher://127.0.0.1/x", "event_types": ["*"]}, "url"),
         ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "secret": "mine"}, "secret"),
