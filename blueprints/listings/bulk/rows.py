@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.db import db
+from app.generator.fastload import FastLoader
+from blueprints.listings.bulk.attributes import Check, compile_attributes_check
 from blueprints.listings.conditions import Rubric, load_rubrics
 from blueprints.listings.models import Category, ListingCondition
 from blueprints.listings.validation import check_content
@@ -95,11 +97,15 @@ class RowValidator:
         self.seller_id = seller_id
         self.is_csv = is_csv
         self.schema = current_app.extensions["bazaar_resources"]["listings.Listing"].schemas.create()
+        self.loader = FastLoader(self.schema)  # certainly-valid rows skip marshmallow; the rest get its messages
         self.rubrics: dict[ListingCondition, Rubric] = load_rubrics()
         rows = db.session.execute(sa.select(Category.id, Category.slug, Category.attributes_schema)).all()
         self.categories: dict[str, tuple[uuid.UUID, dict]] = {}
+        # per category: (draft, complete) checks that vouch for attributes without jsonschema
+        self.attribute_checks: dict[uuid.UUID, tuple[Check | None, Check | None]] = {}
         for cid, slug, schema in rows:
             self.categories[slug] = self.categories[str(cid)] = (cid, schema or {})
+            self.attribute_checks[cid] = tuple(compile_attributes_check(schema, complete=c) for c in (False, True))
 
     def _cells(self, raw: Mapping[str, Any], issues: list[Issue], number: int) -> dict[str, Any]:
         """CSV text -> typed values (JSONL values pass through); conversion errors become issues."""
@@ -156,17 +162,24 @@ class RowValidator:
             body["category_id"] = str(category[0])
         if "price_amount" in cells or "currency" in cells:
             body["price"] = {"amount": cells.get("price_amount"), "currency": cells.get("currency")}
-        try:
-            loaded = self.schema.load(body)
-        except ma.ValidationError as error:
-            issues.extend(Issue(number, f, code_of(m), m) for f, m in _flatten(error.messages) if f != "category_id")
-            loaded = None
+        loaded = self.loader.fast(body)
+        if loaded is None:
+            try:
+                loaded = self.schema.load(body)
+            except ma.ValidationError as error:
+                issues.extend(
+                    Issue(number, f, code_of(m), m) for f, m in _flatten(error.messages) if f != "category_id"
+                )
+                loaded = None
         if loaded is not None and category is not None:
             values = {**DEFAULTS, **{k: v for k, v in loaded.items() if k != "price"}}
             values["price_amount"], values["currency"] = loaded["price"]["amount"], loaded["price"]["currency"]
             grade = ListingCondition(values["condition"]) if values.get("condition") else None
+            vouch = self.attribute_checks[category[0]][bool(publish)]
+            # attributes vouched for need no jsonschema run: check_content then only checks they are an object
+            schema = None if vouch is not None and vouch(values["attributes"]) else category[1]
             errors, score = check_content(
-                values, category_schema=category[1], rubric=self.rubrics.get(grade), complete=bool(publish)
+                values, category_schema=schema, rubric=self.rubrics.get(grade), complete=bool(publish)
             )
             reported = {i.field for i in issues}  # a cell that did not parse is reported once, not again as missing
             issues.extend(
