@@ -60,9 +60,19 @@ class System:
     inbox: Inbox
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # what the processes run with (for ``cli``)
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``bazaar <args>`` as an operator would, against the system's database and Redis."""
+        result = subprocess.run(
+            [str(BIN / "bazaar"), *args], cwd=ROOT, env=self.environ, capture_output=True, text=True, timeout=120
+        )
+        if check:
+            assert result.returncode == 0, f"bazaar {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        return result
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         return "\n".join(self.logs[name].read_text(errors="replace").splitlines()[-lines:])
@@ -125,7 +135,7 @@ def _cli(environ: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def system(e2e_environ, tmp_path_factory) -> Iterator[System]:  # type: ignore[no-untyped-def]
+def system(e2e_environ, tmp_path_factory, request) -> Iterator[System]:  # type: ignore[no-untyped-def]
     """gunicorn + relay + worker on the system's own database and Redis; SMTP goes to an aiosmtpd inbox."""
     inbox = Inbox(tmp_path_factory.mktemp("mail") / "mail")
     smtp_port = free_port()
@@ -143,8 +153,9 @@ def system(e2e_environ, tmp_path_factory) -> Iterator[System]:  # type: ignore[n
         "LOG_LEVEL": "INFO",
     }
     environ.update(E2E_OVERRIDES)
+    environ.update(getattr(request.module, "SYSTEM_SETTINGS", {}))
     logs_dir = tmp_path_factory.mktemp("e2e-logs")
-    system = System(base_url=f"http://127.0.0.1:{port}", inbox=inbox)
+    system = System(base_url=f"http://127.0.0.1:{port}", inbox=inbox, environ=environ)
     commands = {
         "web": [
             str(BIN / "gunicorn"),
@@ -180,7 +191,8 @@ def system(e2e_environ, tmp_path_factory) -> Iterator[System]:  # type: ignore[n
         controller.stop()
 
 
-# Settings that make the story's timers fire within seconds instead of hours or days.
+# Settings of every module's system. A module may add its own in a module-level ``SYSTEM_SETTINGS``
+# dict (test_story.py shortens timers to seconds and lowers anti-spam limits there, not for others).
 E2E_OVERRIDES = {
     "OFFERS_EXPIRY_SECONDS": "172800",
     "PAYMENTS_INSPECTION_SECONDS": "259200",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pyotp
@@ -70,6 +74,7 @@ class Actor:
     session: requests.Session = field(default_factory=requests.Session)
     user_id: str = ""
     access_token: str = ""
+    refresh_token: str = ""
     totp: pyotp.TOTP | None = None
     sio: socketio.Client | None = None
     pushes: Pushes = field(default_factory=Pushes)
@@ -95,6 +100,17 @@ class Actor:
         )
         self.user_id = body["user"]["id"]
         self.access_token = body["tokens"]["access_token"]
+        self.refresh_token = body["tokens"]["refresh_token"]
+
+    def refresh(self) -> None:
+        """A new access token (roles are read when a token is minted), rotating the refresh token."""
+        body = expect(
+            self.session.post(
+                self.base_url + "/auth/token/refresh", json={"refresh_token": self.refresh_token}, timeout=30
+            ),
+            200,
+        )
+        self.access_token, self.refresh_token = body["access_token"], body["refresh_token"]
 
     def login(self) -> dict[str, Any]:
         self.access_token = ""
@@ -105,6 +121,7 @@ class Actor:
             code = self.totp.at(time.time() + self.totp.interval)
             body = self.post("/auth/login/mfa", {"mfa_token": body["mfa_token"], "code": code})
         self.access_token = body["access_token"]
+        self.refresh_token = body.get("refresh_token", self.refresh_token)
         return body
 
     def enable_mfa(self) -> None:
@@ -150,3 +167,70 @@ def email_text(message) -> str:  # type: ignore[no-untyped-def]
             if part.get_content_type() == "text/plain":
                 return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
     return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+
+
+# -- an integrator's webhook receiver ------------------------------------------------------------------
+@dataclass
+class Delivery:
+    """One POST the receiver got: headers and the exact body bytes (signatures are over those)."""
+
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def event(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """A local HTTP server standing for an integrator's endpoint: answers 200 and keeps every delivery."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.deliveries.append(Delivery({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/bazaar/events"
+
+    def received(self) -> list[Delivery]:
+        with self.lock:
+            return list(self.deliveries)
+
+    def types(self) -> set[str]:
+        return {d.event["type"] for d in self.received()}
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def signature_valid(delivery: Delivery, secret: str, tolerance: int = 300) -> bool:
+    """Check ``Bazaar-Signature: t=<unix>,v1=<hex>`` as an integrator would, from the documented recipe
+    (HMAC-SHA256 keyed with the endpoint secret over ``<t>.<raw body>``), not with Bazaar's own code."""
+    parts = dict(
+        part.strip().split("=", 1) for part in delivery.headers.get("bazaar-signature", "").split(",") if "=" in part
+    )
+    if not parts.get("t", "").isdigit() or "v1" not in parts:
+        return False
+    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + delivery.body, hashlib.sha256).hexdigest()
+    fresh = abs(time.time() - int(parts["t"])) <= tolerance
+    return fresh and hmac.compare_digest(expected, parts["v1"])

@@ -1,21 +1,66 @@
 """The MVP marketplace as its users live it, driven only from outside the running processes.
 
-One story, in order: a seller and a buyer sign up, verify their email from the link in the mail,
-the seller enables MFA and publishes a listing; the buyer finds it by full-text search, they chat
-live over Socket.IO, negotiate (offer, counter, accept), the buyer pays with a sandbox card, the
-seller ships, the buyer confirms receipt, escrow is released and paid out; an integrator's webhook
-receives every event of the story, signed, in order per aggregate.
+One story, in order: staff grant an integrator its role (``bazaar auth grant-role``) and it registers
+a webhook; a seller and a buyer sign up, verify their email from the link in the mail, the seller
+enables MFA and publishes listings; the buyer finds one by full-text search, they chat live over
+Socket.IO, negotiate (offer, counter, accept), the buyer pays with a sandbox card, the seller ships,
+the buyer confirms receipt, escrow is released and a payout pays the seller; the ledger balances.
+Beside it, a second negotiation expires by its durable timer and a third buyer is rate limited on
+offer spam. At the end the integrator's webhook has received every event type of the story, each
+signed, in order per aggregate.
+
+The system runs with the short timers and low limits of ``SYSTEM_SETTINGS`` below (read by the
+``system`` fixture of tests/e2e/conftest.py for this module only).
 """
 
 from __future__ import annotations
 
+import ast
+import json
+import time
 import uuid
+from datetime import datetime
 
 import pytest
 
-from tests.e2e.story import Actor, email_text, eventually, verification_token
+from tests.e2e.story import Actor, WebhookReceiver, email_text, eventually, signature_valid, verification_token
 
-pytestmark = pytest.mark.slow
+# The story takes about a minute on a quiet machine; the bound is for a loaded CI runner.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+USD = "USD"
+# Offers expire after 20 s unless their listing's policy says otherwise (the reminder comes 5 s
+# before: a worker late by more skips it); escrow auto-releases 10 s after shipping; a buyer may
+# start 3 negotiations a day and POST /offers 5 times a minute; the integrator listens on 127.0.0.1.
+SYSTEM_SETTINGS = {
+    "OFFERS_EXPIRY_SECONDS": "20",
+    "PAYMENTS_INSPECTION_SECONDS": "10",
+    "OFFERS_MAX_DAILY_PER_BUYER": "3",
+    "RATELIMIT_ROUTES": "offers_create.create_offer=5/minute",
+    "WEBHOOKS_ALLOW_PRIVATE": "true",
+}
+# Every event type the story makes happen, which the integrator subscribed to with "*".
+STORY_EVENT_TYPES = {
+    "auth.UserRegistered",
+    "auth.EmailVerified",
+    "auth.MfaChanged",
+    "listings.ListingPublished",
+    "listings.ListingReserved",
+    "listings.ListingSold",
+    "messaging.ThreadOpened",
+    "messaging.MessageSent",
+    "offers.OfferCreated",
+    "offers.OfferCountered",
+    "offers.OfferAccepted",
+    "offers.OfferWithdrawn",
+    "offers.OfferExpiringSoon",
+    "offers.OfferExpired",
+    "payments.PaymentHeld",
+    "payments.PaymentReleased",
+    "payments.PayoutSent",
+}
+# What must never reach an integrator: one-time tokens that take over an account.
+SECRET_EVENT_TYPES = {"auth.EmailVerificationRequested", "auth.PasswordResetRequested"}
 
 
 def _answers_for(rubric: dict) -> dict:
@@ -46,27 +91,15 @@ def verify_email(system, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     assert actor.get("/auth/me")["email_verified"] is True
 
 
-def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
-    run = uuid.uuid4().hex[:8]
-    seller = Actor(system.base_url, f"seller-{run}@example.com", "Sam Seller")
-    buyer = Actor(system.base_url, f"buyer-{run}@example.com", "Bea Buyer")
-
-    # -- accounts --------------------------------------------------------------------------------
-    seller.signup(["seller", "buyer"])
-    buyer.signup(["buyer"])
-    verify_email(system, seller)
-    verify_email(system, buyer)
-    seller.enable_mfa()
-    seller.login()  # password + TOTP
-
-    # -- the listing -----------------------------------------------------------------------------
+def publish_listing(seller: Actor, run: str, title: str, price: int) -> dict:
     categories = seller.get("/listings/categories?limit=100")["items"]
     assert categories, "the seed command created no categories"
     category = next((c for c in categories if c.get("parent_id")), categories[0])
     rubric = next(r for r in seller.get("/listings/condition-rubrics?limit=50")["items"] if r["grade"] == "like_new")
+    slug = uuid.uuid4().hex[:6]
     photos = [
         {
-            "key": f"listings/{run}/{i}.jpg",
+            "key": f"listings/{run}/{slug}-{i}.jpg",
             "content_type": "image/jpeg",
             "size_bytes": 120_000 + i,
             "width": 1200,
@@ -79,9 +112,9 @@ def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
         "/listings",
         {
             "category_id": category["id"],
-            "title": f"Vintage walnut record cabinet {run}",
-            "description": "Mid-century walnut cabinet for vinyl records, solid brass handles, very clean.",
-            "price": {"amount": 24000, "currency": "USD"},
+            "title": title,
+            "description": "Mid-century walnut furniture, solid brass handles, very clean, from a smoke-free home.",
+            "price": {"amount": price, "currency": USD},
             "condition": "like_new",
             "condition_answers": _answers_for(rubric),
             "attributes": _attributes_for(category.get("attributes_schema") or {}),
@@ -94,17 +127,217 @@ def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
     )
     published = seller.post(f"/listings/{listing['id']}/publish")
     assert published["status"] == "published"
+    return listing
+
+
+def make_offer(buyer: Actor, listing: dict, amount: int, status: int = 201) -> dict:
+    return buyer.post(
+        "/offers",
+        {"listing_id": listing["id"], "price": {"amount": amount, "currency": USD}},
+        status=status,
+        headers={"Idempotency-Key": f"offer-{uuid.uuid4().hex}"},
+    )
+
+
+def register_integrator(system, run: str, receiver: WebhookReceiver) -> tuple[Actor, dict]:  # type: ignore[no-untyped-def]
+    """Staff grant the role from the CLI; it reaches the integrator's token at the next refresh."""
+    integrator = Actor(system.base_url, f"integrator-{run}@example.com", "Ivy Integrator")
+    integrator.signup(["buyer"])
+    body = {"url": receiver.url, "event_types": ["*"], "description": "the story's integrator"}
+    denied = integrator.post("/webhooks/endpoints", body, status=403)
+    assert denied["status"] == 403
+    granted = system.cli("auth", "grant-role", integrator.email, "integrator")
+    assert "integrator granted" in granted.stdout
+    integrator.post("/webhooks/endpoints", body, status=403)  # the token in hand predates the grant
+    integrator.refresh()
+    assert integrator.get("/auth/me")["granted_roles"] == ["integrator"]
+    endpoint = integrator.post("/webhooks/endpoints", body, status=201)
+    assert endpoint["secret"].startswith("whsec_") and endpoint["event_types"] == ["*"]
+    refused = system.cli("auth", "grant-role", integrator.email, "staff", check=False)
+    assert refused.returncode != 0 and "Unknown role" in refused.stderr + refused.stdout
+    # Workers cache the active endpoints for a second: events from now on are fanned out to this one.
+    time.sleep(1.1)
+    return integrator, endpoint
+
+
+def spam_offers(system, run: str, listing: dict) -> None:  # type: ignore[no-untyped-def]
+    """A third buyer starts negotiations faster than allowed: the daily anti-spam rule (3) answers 429,
+    then the route's own rate limit (5 POST /offers a minute) does; both problem+json."""
+    spammer = Actor(system.base_url, f"spammer-{run}@example.com", "Sly Spammer")
+    spammer.signup(["buyer"])
+    for amount in (15000, 15100, 15200):  # withdrawn negotiations still count: it is a rate
+        offer = make_offer(spammer, listing, amount)
+        spammer.post(f"/offers/{offer['id']}/withdraw")
+    for remaining in ("1", "0"):
+        response = spammer.session.post(
+            system.url("/offers"),
+            json={"listing_id": listing["id"], "price": {"amount": 15300, "currency": USD}},
+            headers={"Authorization": f"Bearer {spammer.access_token}", "Idempotency-Key": uuid.uuid4().hex},
+            timeout=30,
+        )
+        assert response.status_code == 429, response.text
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["status"] == 429 and "listing_id" in problem["errors"], problem
+        assert 86_000 < int(response.headers["Retry-After"]) <= 86_401  # until the oldest leaves the 24 h window
+        assert response.headers["RateLimit-Limit"] == "5"
+        assert response.headers["RateLimit-Remaining"] == remaining
+    limited = spammer.session.post(
+        system.url("/offers"),
+        json={"listing_id": listing["id"], "price": {"amount": 15400, "currency": USD}},
+        headers={"Authorization": f"Bearer {spammer.access_token}", "Idempotency-Key": uuid.uuid4().hex},
+        timeout=30,
+    )
+    assert limited.status_code == 429 and limited.headers["Content-Type"].startswith("application/problem+json")
+    assert "Rate limit exceeded" in limited.json()["detail"]
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert limited.headers["RateLimit-Remaining"] == "0"
+    assert 0 <= int(limited.headers["RateLimit-Reset"]) <= 60
+    assert len(spammer.get("/offers?limit=50")["items"]) == 3
+
+
+def assert_expired(seller: Actor, buyer: Actor, offer: dict, listing: dict) -> None:
+    """The second negotiation: nobody answered, its durable timer ended it (the relay and worker did)."""
+    expired = eventually(
+        lambda: (o := buyer.get(f"/offers/{offer['id']}"))["state"] == "expired" and o, "the offer expired", 40
+    )
+    assert datetime.fromisoformat(expired["expires_at"]) <= datetime.fromisoformat(expired["updated_at"])
+    for actor in (buyer, seller):
+        actor.pushes.wait(
+            "offer.updated", lambda p: p.get("offer_id", p.get("id")) == offer["id"] and p.get("state") == "expired"
+        )
+    # The reminder before expiry reached the party who had to answer (the seller), in the app.
+    reminders = eventually(
+        lambda: seller.get("/notifications?kind=offer_expiring")["items"], "the seller's expiry reminder"
+    )
+    assert len(reminders) == 1
+    assert seller.get(f"/listings/{listing['id']}")["status"] == "published"  # still for sale
+
+
+def pay_out(system, seller: Actor, proceeds: int) -> None:  # type: ignore[no-untyped-def]
+    """The seller connects a payout account; the payout batch (as its RQ job runs it) sends the money."""
+    account = seller.post("/payments/seller/account", {"country": "US", "email": seller.email})
+    assert account["provider"] == "sandbox" and account["payouts_enabled"] is True
+    stats = ast.literal_eval(system.cli("payments", "payouts").stdout.strip())  # the job's stats, printed
+    assert stats["sent"] >= 1 and stats["failed"] == 0, stats  # (the demo seeds' sellers may be paid too)
+    [payout] = seller.get("/payments/payouts")["items"]
+    assert payout["state"] == "sent" and payout["value"] == {"amount": proceeds, "currency": USD}, payout
+    usd = next(b for b in seller.get("/payments/seller/balance")["balances"] if b["currency"] == USD)
+    assert (usd["available"], usd["in_transit"], usd["paid_out"]) == (0, 0, proceeds), usd
+    eventually(lambda: seller.get("/notifications?kind=payout_sent")["items"], "the seller told of the payout")
+    system.cli("payments", "payouts")
+    assert len(seller.get("/payments/payouts")["items"]) == 1, "a second batch pays nothing twice"
+
+
+def sale_released_by_timer(system, run: str, seller: Actor, listing: dict) -> int:  # type: ignore[no-untyped-def]
+    """Another buyer pays and never confirms receipt: the auto-release timer pays the seller when the
+    inspection window (10 s here) ends after shipping. Returns the seller's proceeds."""
+    abe = Actor(system.base_url, f"abe-{run}@example.com", "Abe Buyer")
+    abe.signup(["buyer"])
+    bid = make_offer(abe, listing, 16000)
+    assert seller.post(f"/offers/{bid['id']}/accept")["state"] == "accepted"
+    payment = abe.post(
+        "/payments/intents",
+        {"order_type": "offer", "order_id": bid["id"]},
+        status=201,
+        headers={"Idempotency-Key": f"pay-abe-{run}"},
+    )
+    abe.post(
+        f"/payments/{payment['id']}/confirm",
+        {"payment_method": "pm_card_visa"},
+        headers={"Idempotency-Key": f"confirm-abe-{run}"},
+    )
+    eventually(lambda: abe.get(f"/payments/{payment['id']}")["state"] == "held", "the second payment held")
+    shipped = seller.post(f"/payments/{payment['id']}/ship")
+    window = datetime.fromisoformat(shipped["release_due_at"]) - datetime.fromisoformat(shipped["shipped_at"])
+    assert window.total_seconds() == 10, shipped
+    assert shipped["state"] == "held"
+    released = eventually(
+        lambda: (p := abe.get(f"/payments/{payment['id']}"))["state"] == "released" and p, "the auto-release", 60
+    )
+    assert datetime.fromisoformat(released["released_at"]) >= datetime.fromisoformat(shipped["release_due_at"])
+    return 16000 - 1600
+
+
+def assert_ledger_balances(system) -> None:  # type: ignore[no-untyped-def]
+    report = json.loads(system.cli("payments", "ledger-check").stdout)
+    assert report["sound"] is True, report
+    assert report["unbalanced_entries"] == [] and report["drifted_accounts"] == []
+    assert report["trial_balance"][USD] == 0 and set(report["trial_balance"].values()) == {0}  # (seeds add EUR)
+    assert report["entries"] >= 4  # hold, release, payout start, payout sent
+
+
+def assert_webhooks(receiver: WebhookReceiver, endpoint: dict) -> None:
+    """Every event type of the story arrived, each signed with the endpoint's secret, in order per aggregate."""
+    try:
+        eventually(lambda: receiver.types() >= STORY_EVENT_TYPES, "a webhook of every event type of the story", 60)
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}; never received: {sorted(STORY_EVENT_TYPES - receiver.types())}") from None
+    deliveries = receiver.received()
+    assert all(signature_valid(d, endpoint["secret"]) for d in deliveries)
+    assert not any(signature_valid(d, "whsec_not-the-secret") for d in deliveries)
+    assert all(d.headers["bazaar-event-id"] == d.event["id"] for d in deliveries)
+    assert not receiver.types() & SECRET_EVENT_TYPES, "one-time tokens must never leave for integrators"
+    first_seen: dict[str, dict] = {}
+    for delivery in deliveries:  # at-least-once: a redelivery keeps its first place
+        first_seen.setdefault(delivery.event["id"], delivery.event)
+    per_aggregate: dict[str, list[dict]] = {}
+    for event in first_seen.values():
+        per_aggregate.setdefault(event["aggregate_id"], []).append(event)
+    for aggregate, events in per_aggregate.items():
+        times = [datetime.fromisoformat(e["occurred_at"]) for e in events]
+        assert times == sorted(times), f"aggregate {aggregate} out of order: {[e['type'] for e in events]}"
+
+
+def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
+    run = uuid.uuid4().hex[:8]
+    receiver = WebhookReceiver()
+    try:
+        story(system, run, receiver)
+    finally:
+        print("webhook event types received:", sorted(receiver.types()))  # shown when the story fails
+        receiver.close()
+
+
+def story(system, run: str, receiver: WebhookReceiver) -> None:  # type: ignore[no-untyped-def]
+    integrator, endpoint = register_integrator(system, run, receiver)
+    seller = Actor(system.base_url, f"seller-{run}@example.com", "Sam Seller")
+    buyer = Actor(system.base_url, f"buyer-{run}@example.com", "Bea Buyer")
+
+    # -- accounts --------------------------------------------------------------------------------
+    seller.signup(["seller", "buyer"])
+    buyer.signup(["buyer"])
+    verify_email(system, seller)
+    verify_email(system, buyer)
+    seller.enable_mfa()
+    seller.login()  # password + TOTP
+
+    # -- the listings: the one the story sells (its own policy: offers stand an hour), and another --
+    listing = publish_listing(seller, run, f"Vintage walnut record cabinet {run}", 24000)
+    policy = seller.post("/offers/policies", {"listing_id": listing["id"], "expiry_hours": 1}, status=201)
+    assert policy["expiry_hours"] == 1
+    side_table = publish_listing(seller, run, f"Walnut side table {run}", 16000)
 
     found = eventually(
         lambda: [i for i in buyer.get(f"/listings?q=walnut+record+cabinet+{run}")["items"] if i["id"] == listing["id"]],
         "the listing in full-text search",
     )
-    assert found[0]["price"] == {"amount": 24000, "currency": "USD"}
+    assert found[0]["price"] == {"amount": 24000, "currency": USD}
 
-    # -- chat, live both ways ----------------------------------------------------------------------
     events = ("message.new", "message.read", "offer.updated", "notification.new")
     seller.connect_socket(events)
     buyer.connect_socket(events)
+
+    # -- a second negotiation, left unanswered: the platform's 20 s window runs while the story goes on --
+    forgotten = make_offer(buyer, side_table, 14000)
+    assert forgotten["state"] == "pending"
+    window = datetime.fromisoformat(forgotten["expires_at"]) - datetime.fromisoformat(forgotten["created_at"])
+    assert 19 <= window.total_seconds() <= 21, window
+
+    # -- a third buyer spams offers on it and is rate limited ----------------------------------------
+    spam_offers(system, run, side_table)
+
+    # -- chat, live both ways ----------------------------------------------------------------------
     thread = buyer.post("/messages/threads", {"listing_id": listing["id"]}, status=201)
     again = buyer.post("/messages/threads", {"listing_id": listing["id"]}, status=200)
     assert again["id"] == thread["id"], "opening a thread twice returns the same thread"
@@ -131,10 +364,12 @@ def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
     # -- negotiation: offer below asking, counter, accept ------------------------------------------
     offer = buyer.post(
         "/offers",
-        {"listing_id": listing["id"], "price": {"amount": 18000, "currency": "USD"}, "message": "Would you take 180?"},
+        {"listing_id": listing["id"], "price": {"amount": 18000, "currency": USD}, "message": "Would you take 180?"},
         status=201,
         headers={"Idempotency-Key": f"offer-{run}"},
     )
+    window = datetime.fromisoformat(offer["expires_at"]) - datetime.fromisoformat(offer["created_at"])
+    assert 3590 <= window.total_seconds() <= 3610, "the listing's policy (1 h) wins over the platform's 20 s"
     replay = buyer.call(
         "POST",
         "/offers",
@@ -142,13 +377,13 @@ def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
         headers={"Idempotency-Key": f"offer-{run}"},
         json={
             "listing_id": listing["id"],
-            "price": {"amount": 18000, "currency": "USD"},
+            "price": {"amount": 18000, "currency": USD},
             "message": "Would you take 180?",
         },
     )
     assert replay["id"] == offer["id"], "the same Idempotency-Key and body replay the stored response"
     seller.pushes.wait("offer.updated", lambda p: str(p.get("offer_id", p.get("id"))) == offer["id"])
-    counter = seller.post(f"/offers/{offer['id']}/counter", {"price": {"amount": 21000, "currency": "USD"}})
+    counter = seller.post(f"/offers/{offer['id']}/counter", {"price": {"amount": 21000, "currency": USD}})
     assert counter["id"] != offer["id"] and counter["state"] == "countered"
     buyer.pushes.wait("offer.updated", lambda p: str(p.get("offer_id", p.get("id"))) == counter["id"])
     accepted = buyer.post(f"/offers/{counter['id']}/accept")
@@ -158,6 +393,9 @@ def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
     assert seller.get(f"/listings/{listing['id']}")["status"] == "reserved"  # no longer public
     eventually(lambda: seller.get("/notifications/unread-count").get("unread", 0) > 0, "seller's in-app notifications")
     eventually(lambda: buyer.get("/notifications/unread-count").get("unread", 0) > 0, "buyer's in-app notifications")
+
+    # -- the second negotiation has expired by now ---------------------------------------------------
+    assert_expired(seller, buyer, forgotten, side_table)
 
     # -- payment: escrow held, listing sold, seller told by email -------------------------------------
     payment = buyer.post(
@@ -181,10 +419,22 @@ def test_the_marketplace_story(system):  # type: ignore[no-untyped-def]
     seller.post(f"/payments/{payment['id']}/ship")
     released = buyer.post(f"/payments/{payment['id']}/confirm-received")
     assert released["state"] == "released", released
+    proceeds = 21000 - 2100  # the agreed price less the 10% platform fee
     balance = seller.get("/payments/seller/balance")
-    usd = next(b for b in balance["balances"] if b["currency"] == "USD")
-    assert usd["available"] == 21000 - 2100, balance  # the agreed price less the 10% platform fee
+    usd = next(b for b in balance["balances"] if b["currency"] == USD)
+    assert usd["available"] == proceeds, balance
     assert usd["in_escrow"] == 0
+
+    # -- a second sale the buyer never confirms: released by the inspection timer ----------------------
+    proceeds += sale_released_by_timer(system, run, seller, side_table)
+
+    # -- the payout pays the seller; the ledger balances -----------------------------------------------
+    pay_out(system, seller, proceeds)
+    assert_ledger_balances(system)
+
+    # -- the integrator saw it all ---------------------------------------------------------------------
+    assert_webhooks(receiver, endpoint)
+    assert integrator.get(f"/webhooks/endpoints/{endpoint['id']}/deliveries?status=failed") == []
 
     seller.close()
     buyer.close()
