@@ -22,7 +22,7 @@ from app.extensions import db
 from app.generator.access import visibility
 from app.generator.compiled import Compiled
 from app.generator.filtering import SortKey, filter_clause, parse_sort
-from app.generator.hooks import apply_hooks, cursor_types
+from app.generator.hooks import Cutoff, apply_hooks, cursor_types, walk_plan
 from app.generator.pagination import NEXT, PREV, CursorCodec, keyset_clause, order_by, query_fingerprint
 from app.generator.rules import as_sql
 from app.security import Principal
@@ -97,6 +97,22 @@ def _link(direction: str, codec: CursorCodec, keys: Sequence[SortKey], row: Any,
     return f"{request.path}?{urlencode(params)}"
 
 
+def cut_walk(stmt: sa.Select[Any], sort_cols: Any, keys: Sequence[SortKey], cutoff: Cutoff, n: int) -> sa.Select[Any]:
+    """The first ``n`` rows in the order of ``keys`` whose first key is at most ``cutoff.bound``.
+
+    The inner select orders by the first key alone (an index-ordered walk, e.g. GiST KNN, can serve
+    that and nothing longer), stops after ``n`` rows plus any tied with the last, so that the outer
+    order (with the tie-breaking keys) and the cutoff see every row that could belong to the page."""
+    first = getattr(sort_cols, keys[0].column)
+    walked = stmt.order_by(first).fetch(n, with_ties=True).subquery("walked")
+    return (
+        sa.select(*walked.c)
+        .where(walked.c[keys[0].column] <= cutoff.bound)
+        .order_by(*order_by(walked.c, keys, NEXT))
+        .limit(n)
+    )
+
+
 def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal, codec: CursorCodec) -> dict[str, Any]:
     """One page of rows the principal may list, with next/prev links and an optional total."""
     resource = compiled.resource
@@ -110,9 +126,10 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
         if chosen is not None:
             conditions.append(as_sql(choices[chosen].clause(cols, principal)))
             used[name] = chosen
-    hook_conditions, hook_used, sort_cols = apply_hooks(resource, cols, keys, args, principal)
-    conditions += hook_conditions
-    used.update(hook_used)
+    hooked = apply_hooks(resource, cols, keys, args, principal)
+    sort_cols = hooked.cols
+    conditions += hooked.conditions
+    used.update(hooked.used)
     fingerprint = query_fingerprint({"filters": used, "sort": [(k.column, k.descending) for k in keys]})
 
     direction = NEXT
@@ -134,13 +151,12 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
         if extra not in attrs:
             attrs.append(extra)
     limit = args["limit"]
-    stmt = (
-        base_select(compiled, attrs)
-        .add_columns(*computed)
-        .where(*conditions, *keyset)
-        .order_by(*order_by(sort_cols, keys, direction))
-        .limit(limit + 1)
-    )
+    walk, cutoff = walk_plan(resource, keys, conditions, hooked, args, forward=direction == NEXT)
+    stmt = base_select(compiled, attrs).add_columns(*computed).where(*walk, *keyset)
+    if cutoff is None:
+        stmt = stmt.order_by(*order_by(sort_cols, keys, direction)).limit(limit + 1)
+    else:
+        stmt = cut_walk(stmt, sort_cols, keys, cutoff, limit + 1)
     with reading() as connection:
         rows = connection.execute(stmt).all()
         more = len(rows) > limit
