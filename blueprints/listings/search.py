@@ -2,8 +2,11 @@
 
 - ``q``: PostgreSQL full text over the trigger-kept ``search_vector`` (title A, brand B,
   description C) with ``websearch_to_tsquery`` in ``lang`` (the listing languages' configurations);
-  ``sort=-relevance`` ranks with ``ts_rank`` (weights A > B > C).
-- ``sort=distance`` (with a radius): nearest first, served by the GiST index (KNN).
+  ``sort=-relevance`` ranks with ``ts_rank`` (weights A > B > C) a bounded window of candidates:
+  every match when at most ``RELEVANCE_WINDOW`` (200) listings match, else the first 200, title
+  matches first (``relevance_window``); its pages end with the window.
+- ``sort=distance`` (with a radius): nearest first by great-circle distance, walking a GiST index of
+  unit-sphere points (KNN) that stops at the page's end; the rows past the radius are cut after.
 - ``category``: the category and its whole subtree (a recursive CTE over the small category table).
 - ``attr``: ``key:value`` pairs matched by JSONB containment (GIN ``jsonb_path_ops``).
 - ``lat``/``lng``/``radius_km``: a bounding box served by the GiST index on ``point(lng, lat)``,
@@ -28,7 +31,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from app.generator.fields import StorableText
-from app.generator.hooks import ComputedSort, ListHooks
+from app.generator.hooks import ComputedSort, Cutoff, ListHooks, Window
 from blueprints.listings.models import LANGUAGES, Category, Listing, ListingCondition, ListingStatus
 
 T = Listing.__table__
@@ -38,6 +41,10 @@ FACETS = ("category", "condition", "price")
 PRICE_BUCKETS = (1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000)
 MAX_FACET_CATEGORIES = 30
 FACET_SAMPLE = 10_000
+# sort=relevance ranks at most this many matches, title matches first (see relevance_window).
+RELEVANCE_WINDOW = 200
+# The title (weight A) lexemes of search_vector, as indexed by ix_listings_pub_title_vector.
+TITLE_WEIGHT = sa.literal_column("'{a}'::\"char\"[]")
 
 
 def _attr_pair(value: str) -> tuple[str, str]:
@@ -55,7 +62,11 @@ class AttributeFilter(ma.fields.String):
 ARGS: dict[str, ma.fields.Field] = {
     "q": ma.fields.String(
         validate=[validate.Length(min=1, max=200), StorableText()],
-        metadata={"description": "Full-text search over title, brand and description (web search syntax)"},
+        metadata={
+            "description": "Full-text search over title, brand and description (web search syntax). "
+            f"sort=-relevance ranks at most {RELEVANCE_WINDOW} matches, those matching in the title first; "
+            "beyond them, pages end (other sorts page through every match)"
+        },
     ),
     "lang": ma.fields.String(
         load_default="english",
@@ -86,12 +97,45 @@ ARGS: dict[str, ma.fields.Field] = {
 
 
 def tsquery(args: Mapping[str, Any]) -> sa.ColumnElement[Any]:
-    config = sa.cast(sa.literal(args.get("lang") or "english"), sa.dialects.postgresql.REGCONFIG)
-    return sa.func.websearch_to_tsquery(config, args["q"])
+    """``websearch_to_tsquery('<lang>'::regconfig, q)``: the configuration is written as a regconfig
+    constant (one of LANGUAGES), so the planner folds the whole tsquery into a constant once; from a
+    text parameter the cast is only stable and every row would parse ``q`` again."""
+    lang = args.get("lang") or "english"
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown text search language {lang!r}")
+    return sa.func.websearch_to_tsquery(sa.literal_column(f"'{lang}'::regconfig"), args["q"])
 
 
 def relevance(args: Mapping[str, Any]) -> sa.ColumnElement[Any]:
-    return sa.func.ts_rank(T.c.search_vector, tsquery(args))
+    """``ts_rank`` as double precision: its ``real`` travels through the cursor as a decimal that is not
+    the same float, and listings tied on rank across a page boundary would be skipped."""
+    return sa.cast(sa.func.ts_rank(T.c.search_vector, tsquery(args)), sa.Double())
+
+
+def title_vector() -> sa.ColumnElement[Any]:
+    return sa.func.ts_filter(T.c.search_vector, TITLE_WEIGHT)
+
+
+def relevance_window(where: list[Any], args: Mapping[str, Any]) -> sa.ColumnElement[bool]:
+    """The listings ``sort=relevance`` ranks: at most ``RELEVANCE_WINDOW`` matches, those matching ``q``
+    in the title first, then others, each in the order their GIN index yields them.
+
+    ``ts_rank`` reads every candidate's vector, so ranking all matches grows with the catalog, and no
+    index ranks (RUM is in neither PostgreSQL we run). The ranking is exact when at most
+    ``RELEVANCE_WINDOW`` listings match; beyond, it ranks the first ``RELEVANCE_WINDOW`` title matches
+    (so weak description matches never crowd out a title match) and pages end with the window
+    (``count`` still counts every match). The candidates are rows of this statement's snapshot, handed
+    over by ``ctid`` (a TID scan reads them back without a second index lookup).
+    """
+    size = RELEVANCE_WINDOW
+    ctid = sa.literal_column("ctid")
+    in_title = title_vector().op("@@")(tsquery(args))
+    first = sa.select(ctid).select_from(T).where(*where, in_title).limit(size).correlate(None)
+    then = sa.select(ctid).select_from(T).where(*where, sa.not_(in_title)).limit(size).correlate(None)
+    candidates = sa.union_all(first, then).subquery("candidates")
+    # the Append runs `then` only when fewer than `size` titles match
+    chosen = sa.select(candidates.c.ctid).limit(size).scalar_subquery()
+    return ctid == sa.any_(sa.func.array(chosen))
 
 
 def category_subtree(category_id: Any) -> sa.Select[Any]:
@@ -126,13 +170,40 @@ def haversine_km(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> sa.ColumnElement
 
 
 def radius_clauses(lat: float, lng: float, radius_km: float) -> list[sa.ColumnElement[bool]]:
-    """A GiST-served bounding box, then the exact haversine distance."""
+    """A bounding box served by the planar GiST index, then the exact haversine distance."""
     dlat = math.degrees(radius_km / EARTH_KM)
     dlng = math.degrees(radius_km / (EARTH_KM * max(math.cos(math.radians(lat)), 1e-6)))
     box = sa.func.box(sa.func.point(lng - dlng, lat - dlat), sa.func.point(lng + dlng, lat + dlat))
     point = sa.func.point(T.c.longitude, T.c.latitude)
     distance = haversine_km(sa.literal(lat), sa.literal(lng), T.c.latitude, T.c.longitude)
-    return [T.c.latitude.is_not(None), point.op("<@")(box), distance <= radius_km]
+    return [point.op("<@")(box), distance <= radius_km]
+
+
+def unit_vector(lat: Any, lng: Any) -> sa.ColumnElement[Any]:
+    """The point on the unit sphere (a 3-D ``cube``) at ``lat``/``lng``: straight-line (chord) distances
+    between such points order places exactly as great-circle distances do.
+
+    Over the columns it is the expression of ``ix_listings_pub_earth`` (written alike, or the planner
+    does not match it)."""
+    f = sa.func
+    if isinstance(lat, (int, float)):
+        r_lat, r_lng = math.radians(lat), math.radians(lng)
+        coordinates = [math.cos(r_lat) * math.cos(r_lng), math.cos(r_lat) * math.sin(r_lng), math.sin(r_lat)]
+        return f.listings.cube(sa.literal(coordinates, sa.ARRAY(sa.Float)))
+    return f.listings.cube(
+        sa.dialects.postgresql.array(
+            [
+                f.cos(f.radians(lat)) * f.cos(f.radians(lng)),
+                f.cos(f.radians(lat)) * f.sin(f.radians(lng)),
+                f.sin(f.radians(lat)),
+            ]
+        )
+    )
+
+
+def chord(km: float) -> float:
+    """The unit-sphere chord of a great-circle distance: chord <= chord(r) exactly when haversine <= r."""
+    return 2 * math.sin(min(km / EARTH_KM, math.pi) / 2)
 
 
 SEARCHING = ("q", "category", "attr", "lat", "lng", "radius_km", "facets")
@@ -169,7 +240,10 @@ def conditions(args: Mapping[str, Any], principal: Any) -> list[Any]:
             abort(
                 422, message="A radius search needs lat, lng and radius_km.", errors={n: ["Missing."] for n in missing}
             )
-        where += radius_clauses(*place)
+        where.append(T.c.latitude.is_not(None))
+        # Nearest first walks ix_listings_pub_earth in distance order and stops at the page's end, then
+        # keeps the rows within the radius: the same circle as these clauses (see chord).
+        where.append(Cutoff(sort="distance", clauses=radius_clauses(*place), bound=chord(place[2])))
     return where
 
 
@@ -219,16 +293,18 @@ def facets(where: list[Any], args: Mapping[str, Any], principal: Any, connection
 
 
 def distance(args: Mapping[str, Any]) -> sa.ColumnElement[Any]:
-    """Nearest first, as the GiST index orders points (``<->``: planar degrees, exact enough within a
-    radius); the radius filter keeps rows without coordinates out, so the key is never NULL."""
-    return sa.func.point(T.c.longitude, T.c.latitude).op("<->")(sa.func.point(args["lng"], args["lat"]))
+    """Nearest first by great-circle distance: the chord between unit vectors (``cube <->``), which
+    ``ix_listings_pub_earth`` walks in order (GiST KNN). The radius search keeps rows without
+    coordinates out, so the key is never NULL."""
+    here = unit_vector(T.c.latitude, T.c.longitude)
+    return here.op("OPERATOR(listings.<->)")(unit_vector(args["lat"], args["lng"]))
 
 
 HOOKS = ListHooks(
     args=ARGS,
     conditions=conditions,
     sorts={
-        "relevance": ComputedSort(relevance, requires=("q",)),
+        "relevance": ComputedSort(relevance, requires=("q",), window=Window(candidates=relevance_window)),
         "distance": ComputedSort(distance, requires=("lat", "lng", "radius_km")),
     },
     extras=facets,

@@ -155,3 +155,82 @@ def test_bad_search_parameters_are_422(client, catalog, query, field) -> None:  
     response = client.get(f"/listings?{query}")
     assert response.status_code == 422, response.json
     assert any(key.startswith(field) for key in response.json["errors"]), response.json
+
+
+def test_relevance_window_takes_title_matches_first(client, app_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Beyond the window, weak description matches (inserted first, so yielded first) do not crowd out
+    a title match: title matches enter the window first; the pages end with the window."""
+    from blueprints.listings import search
+
+    monkeypatch.setattr(search, "RELEVANCE_WINDOW", 3)
+    category = make_category(name="Cameras")
+    for n in range(5):
+        make_listing(category_id=category, title=f"Strap {n}", description="Fits a Leica body.",
+                     status=ListingStatus.PUBLISHED, age_seconds=100 - n)  # fmt: skip
+    make_listing(category_id=category, title="Leica M6 body", status=ListingStatus.PUBLISHED, age_seconds=1)
+    page = client.get("/listings?q=leica&sort=-relevance&count=true&limit=2").json
+    assert page["items"][0]["title"] == "Leica M6 body"
+    assert page["total"] == 6  # the count covers every match, the ranking the window
+    rest = client.get(page["links"]["next"]).json  # the straps tie on rank: the cursor splits them by id
+    assert len(rest["items"]) == 1 and rest["links"]["next"] is None
+    assert all(i["title"].startswith("Strap") for i in page["items"][1:] + rest["items"])
+    # Within the window the ranking is exact, and every match is ranked when they all fit.
+    monkeypatch.setattr(search, "RELEVANCE_WINDOW", 6)
+    everything = titles(client, "q=leica&sort=-relevance&limit=10")
+    assert everything[0] == "Leica M6 body" and len(everything) == 6
+
+
+def test_relevance_window_applies_every_filter_before_choosing(client, app_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The window is chosen among rows passing every filter, so a filter never empties it."""
+    from blueprints.listings import search
+
+    monkeypatch.setattr(search, "RELEVANCE_WINDOW", 2)
+    category = make_category(name="Cameras")
+    for n in range(4):
+        make_listing(category_id=category, title=f"Leica lens {n}", price_amount=1_000 + n,
+                     status=ListingStatus.PUBLISHED)  # fmt: skip
+    make_listing(category_id=category, title="Leica body", price_amount=90_000, status=ListingStatus.PUBLISHED)
+    assert titles(client, "q=leica&sort=-relevance&price[gte]=50000") == ["Leica body"]
+
+
+NEAR_NORTH_CAPE = (70.0, 25.0)
+
+
+def test_nearest_first_is_great_circle_not_planar(client, app_ctx) -> None:  # type: ignore[no-untyped-def]
+    """At 70°N a degree of longitude is ~38 km, of latitude ~111 km: 0.3° east (~11 km) is nearer than
+    0.15° north (~17 km), though farther on a lat/lng plane."""
+    category = make_category(name="Anything")
+    lat, lng = NEAR_NORTH_CAPE
+    make_listing(
+        category_id=category, title="North", latitude=lat + 0.15, longitude=lng, status=ListingStatus.PUBLISHED
+    )
+    make_listing(category_id=category, title="East", latitude=lat, longitude=lng + 0.3, status=ListingStatus.PUBLISHED)
+    assert titles(client, f"lat={lat}&lng={lng}&radius_km=50&sort=distance") == ["East", "North"]
+
+
+def test_nearest_first_pages_keep_ties_and_the_radius(client, app_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Listings at one spot tie on distance: pages split the tie by id, lose none, repeat none, and
+    stop at the radius exactly where the haversine filter does (same rows as another sort)."""
+    category = make_category(name="Anything")
+    lat, lng = LYON
+
+    def at(title: str, dlat: float) -> uuid.UUID:
+        return make_listing(category_id=category, title=title, latitude=lat + dlat, longitude=lng,
+                            status=ListingStatus.PUBLISHED)  # fmt: skip
+
+    nearest = at("Nearest", 0.001)
+    shop = sorted(at(f"Shop {n}", 0.01) for n in range(5))
+    # 0.0899° of latitude is ~9.997 km, 0.0901° ~10.019 km: one just inside a 10 km radius, one just out
+    inside, _ = at("Inside", 0.0899), at("Outside", 0.0901)
+    url = f"/listings?lat={lat}&lng={lng}&radius_km=10&sort=distance&limit=2"
+    seen, pages = [], []
+    while url:
+        page = client.get(url).json
+        pages.append(page)
+        seen += [uuid.UUID(item["id"]) for item in page["items"]]
+        url = page["links"]["next"]
+    assert seen == [nearest, *shop, inside]
+    everything = client.get(f"/listings?lat={lat}&lng={lng}&radius_km=10&sort=price&count=true&limit=50").json
+    assert {uuid.UUID(i["id"]) for i in everything["items"]} == set(seen) and everything["total"] == len(seen)
+    back = client.get(pages[2]["links"]["prev"]).json  # previous pages read the same order backwards
+    assert [uuid.UUID(i["id"]) for i in back["items"]] == seen[2:4]

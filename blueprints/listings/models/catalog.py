@@ -125,10 +125,27 @@ class Listing(UUIDPk, Timestamps, Model):
             postgresql_ops={"attributes": "jsonb_path_ops"},
             postgresql_where=PUBLISHED_ONLY,
         ),
+        # sort=relevance takes its title candidates here (search.relevance_window).
+        Index(
+            "ix_listings_pub_title_vector",
+            text("ts_filter(search_vector, '{a}'::\"char\"[])"),
+            postgresql_using="gin",
+            postgresql_where=PUBLISHED_ONLY,
+        ),
         # Radius search: a bounding box on this GiST index, then the exact great-circle distance.
         Index(
             "ix_listings_pub_geo",
             text("point(longitude, latitude)"),
+            postgresql_using="gist",
+            postgresql_where=text("status = 'published' AND deleted_at IS NULL AND latitude IS NOT NULL"),
+        ),
+        # Nearest first: a KNN walk over unit-sphere points (search.unit_vector; extension cube).
+        Index(
+            "ix_listings_pub_earth",
+            text(
+                "listings.cube(ARRAY[cos(radians(latitude)) * cos(radians(longitude)), "
+                "cos(radians(latitude)) * sin(radians(longitude)), sin(radians(latitude))])"
+            ),
             postgresql_using="gist",
             postgresql_where=text("status = 'published' AND deleted_at IS NULL AND latitude IS NOT NULL"),
         ),
