@@ -63,6 +63,14 @@ def _exercise(operation, mode: GenerationMode, headers: dict[str, str]) -> None:
     run()
 
 
+def _describe(error: BaseException) -> str:
+    """The error and what it wraps (a Hypothesis FlakyFailure hides the first call's real failure)."""
+    text = f"{type(error).__name__}: {error}"
+    for inner in getattr(error, "exceptions", ()):
+        text += "\n  caused by " + _describe(inner).replace("\n", "\n  ")
+    return text
+
+
 @pytest.mark.slow
 def test_every_operation_conforms_to_the_openapi_document(app, staff_token):  # type: ignore[no-untyped-def]
     """schemathesis' pytest plugin (``from_fixture``) breaks on pytest 9, so operations are driven here."""
@@ -81,7 +89,7 @@ def test_every_operation_conforms_to_the_openapi_document(app, staff_token):  # 
                     raise
                 continue  # nothing in the operation can be made invalid (no parameters, no body)
             except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - report every operation, not the first
-                failures[f"{operation.label} [{mode.value}]"] = f"{type(error).__name__}: {error}"[:3000]
+                failures[f"{operation.label} [{mode.value}]"] = _describe(error)[:3000]
     assert operations > 10
     print(f"schemathesis: {operations} operations, {EXAMPLES} examples per mode")
     assert not failures, "\n\n".join(f"{label}\n{message}" for label, message in failures.items())
