@@ -9,10 +9,15 @@ from markupsafe import Markup
 
 
 def bar_chart(
-    points: Sequence[tuple[str, float]], *, title: str, width: int = 640, bar_height: int = 22, unit: str = ""
+    points: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    width: int = 640,
+    bar_height: int = 22,
+    unit: str = "",
+    label_width: int = 190,
 ) -> Markup:
     """Horizontal bars, one per (label, value); values are labelled so the chart reads without axes."""
-    label_width = 190
     top = 28
     height = top + max(len(points), 1) * (bar_height + 6) + 8
     largest = max((value for _, value in points), default=0) or 1

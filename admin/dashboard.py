@@ -7,6 +7,7 @@ from flask_appbuilder import IndexView, expose
 from sqlalchemy import text
 
 from admin.charts import bar_chart
+from admin.figures import state_counts
 from app.extensions import db
 from config import DOMAINS
 
@@ -32,7 +33,7 @@ def domain_row_counts() -> list[tuple[str, str, int]]:
 
 
 class DashboardView(IndexView):
-    """Index of /admin: row counts per domain, a chart of them, and links to each domain's views."""
+    """Index of /admin: listings, negotiations and payments by state, then row counts per domain."""
 
     index_template = "admin/dashboard.html"
 
@@ -45,6 +46,15 @@ class DashboardView(IndexView):
         for schema, _table, rows in counts:
             per_domain[schema] += rows
         chart = bar_chart(sorted(per_domain.items(), key=lambda kv: -kv[1]), title="Rows per domain")
+        states = [
+            bar_chart(points, title=title, width=360, bar_height=18, label_width=120)
+            for title, points in state_counts()
+        ]
         return self.render_template(
-            self.index_template, appbuilder=self.appbuilder, counts=counts, per_domain=per_domain, chart=chart
+            self.index_template,
+            appbuilder=self.appbuilder,
+            counts=counts,
+            per_domain=per_domain,
+            chart=chart,
+            states=states,
         )

@@ -8,6 +8,8 @@ import pytest
 
 from admin.accounts import ensure_staff
 from admin.roles import TRUST_SAFETY
+from blueprints.listings.models import ListingStatus
+from tests.listings.factories import make_category, make_listing
 
 
 def login(client, email: str, password: str):  # type: ignore[no-untyped-def]
@@ -74,3 +76,23 @@ def test_ensure_staff_is_idempotent_and_resets_password(app_ctx):
     user = sm.find_user(email="x@bazaar.test")
     assert [r.name for r in user.roles] == [TRUST_SAFETY]
     assert sm.auth_user_db("x@bazaar.test", "second-password") is not None
+
+
+def chart_bars(html: str, title: str) -> dict[str, str]:
+    """label -> shown value of the bars of the dashboard chart titled ``title``."""
+    svg = re.search(rf'<svg class="bz-chart" role="img" aria-label="{re.escape(title)}".*?</svg>', html, re.S)
+    assert svg, f"no chart {title!r}"
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg.group(0))
+    return dict(zip(texts[1::2], texts[2::2], strict=False))
+
+
+def test_dashboard_charts_listings_negotiations_and_payments_by_state(client, staff):
+    category = make_category(name="Lamps")
+    for status in (ListingStatus.PUBLISHED, ListingStatus.PUBLISHED, ListingStatus.SOLD):
+        make_listing(category_id=category, status=status)
+    login(client, "agent@bazaar.test", "agent-password")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert chart_bars(html, "Listings by status") == {"published": "2", "sold": "1"}
+    # Nothing negotiated or paid yet: the charts say so instead of drawing empty bars.
+    for title in ("Negotiations by status", "Payments by state"):
+        assert chart_bars(html, title) == {} and "No data yet" in html
