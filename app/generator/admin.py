@@ -10,6 +10,7 @@ TrustSafety role's regexes grant (can_list, can_show, can_export_csv, can_run_ac
 from __future__ import annotations
 
 from collections.abc import Callable
+from string import Formatter
 from typing import Any
 
 import sqlalchemy as sa
@@ -103,6 +104,17 @@ def _form_action(act: Action) -> object:
     return action(act.action_name, text, icon="fa-edit", multiple=False, single=True)(open_form)
 
 
+def _check_links(model: type, links: Any, column_links: Any, columns: list[str]) -> None:
+    """Fail at start, not on a staff member's click, when a link names a column the model lacks."""
+    for label, url in links:
+        unknown = {name for _, name, _, _ in Formatter().parse(url) if name} - set(columns)
+        if unknown:
+            raise TypeError(f"{model.__name__} admin link {label!r}: no column {', '.join(sorted(unknown))}")
+    for column, url in column_links.items():  # one map may serve several models: absent columns are skipped
+        if {name for _, name, _, _ in Formatter().parse(url) if name} != {"value"}:
+            raise TypeError(f"{model.__name__} column link {column!r}: the URL needs {{value}} and nothing else")
+
+
 def _link_formatter(url: str) -> Callable[[Any], Any]:
     """Render a column's value as a link to ``url`` (``{value}`` replaced, escaped); empty values stay text."""
 
@@ -146,6 +158,7 @@ def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
         "base_permissions": permissions,
         "related_views": [],
     }
+    _check_links(model, options.links, options.column_links, all_columns)
     if options.column_links:
         attrs["formatters_columns"] = {col: _link_formatter(url) for col, url in options.column_links.items()}
     if resource.default_sort:

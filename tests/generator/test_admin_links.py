@@ -48,3 +48,18 @@ def test_lists_open_in_the_resource_default_order(gen_app, admin_client, shelf):
     make_shelf(gen_app, name="Apple shelf", slug="apple")
     shelves = text(admin_client.get(f"{SHELVES}/list/"))
     assert shelves.index("Apple shelf") < shelves.index("Bikes") < shelves.index("Zebra shelf")  # default_sort="name"
+
+
+def test_a_link_naming_a_missing_column_fails_when_the_view_is_built():
+    import pytest
+
+    from app.generator.admin import _check_links
+    from tests.generator.demo import Item
+
+    columns = ["id", "seller_id"]
+    _check_links(Item, [("Seller", "/x?s={seller_id}")], {"seller_id": "/u/{value}"}, columns)
+    with pytest.raises(TypeError, match="no column sellr_id"):
+        _check_links(Item, [("Seller", "/x?s={sellr_id}")], {}, columns)
+    _check_links(Item, [], {"buyer_id": "/u/{value}"}, columns)  # a shared map: other models' columns pass
+    with pytest.raises(TypeError, match="column link 'seller_id'"):
+        _check_links(Item, [], {"seller_id": "/u/{id}"}, columns)
