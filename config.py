@@ -234,7 +234,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_size": self.DATABASE_POOL_SIZE,
-            "pool_pre_ping": True,
+            "pool_pre_ping": False,  # app/pool.py pings connections that sat idle, not each checkout
             # FAB's tables declare no schema: they live in `admin`, and `public` stays empty.
             "connect_args": {"options": "-c search_path=admin -c timezone=UTC"},
         }

@@ -13,7 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from app import errors, extensions, gateway, health, logging, metrics, ratelimit, realtime, security, text_guard
+from app import errors, extensions, gateway, health, logging, metrics, pool, ratelimit, realtime, security, text_guard
 from app import redis as redis_ext
 from app.domain import load_domains, register_domains
 from app.errors import ProblemSchema
@@ -68,6 +68,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     logging.init_app(app)
     gateway.init_app(app)  # size limit before anything reads the body; CORS; security headers
     text_guard.init_app(app)  # NUL characters in JSON: a 422 naming the field, never a database error
+    pool.install()
     extensions.db.init_app(app)
     redis_ext.init_app(app)
     security.identity.init_app(app)  # before the limiter: limits key on the user when signed in
