@@ -23,6 +23,7 @@ socketio = SocketIO(
     message_queue=os.environ["REDIS_URL"],
     channel="bench-relay",
     max_http_buffer_size=256 * 1024,
+    async_handlers=False,  # as app/realtime.py
 )
 
 
