@@ -15,11 +15,13 @@ Public API for domains (the only names they need)::
 from __future__ import annotations
 
 from app.events.catalog import DomainEvent, RecordedEvent
-from app.events.outbox import OutboxEvent, publish
+from app.events.outbox import NOTIFY_CHANNEL, OUTBOX_COLUMNS, OutboxEvent, outbox_values, publish
 from app.events.subscribers import on_commit, subscribe
 from app.events.timers import FiredTimer, cancel, on_timer, schedule
 
 __all__ = [
+    "NOTIFY_CHANNEL",
+    "OUTBOX_COLUMNS",
     "DomainEvent",
     "FiredTimer",
     "OutboxEvent",
@@ -27,6 +29,7 @@ __all__ = [
     "cancel",
     "on_commit",
     "on_timer",
+    "outbox_values",
     "publish",
     "schedule",
     "subscribe",

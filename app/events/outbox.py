@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from app.db import Model, db
 from app.events.catalog import DomainEvent, load_event
 
-__all__ = ["NOTIFY_CHANNEL", "OutboxEvent", "publish"]
+__all__ = ["NOTIFY_CHANNEL", "OUTBOX_COLUMNS", "OutboxEvent", "outbox_values", "publish"]
 
 NOTIFY_CHANNEL = "bazaar_outbox"
 _PENDING_NOTIFY = "bazaar_outbox_notify"
@@ -82,6 +82,31 @@ def _default_actor() -> str | None:
     return f"user:{principal.user_id}" if principal.is_authenticated else None
 
 
+# What a publisher writes; the rest (position, recorded_at, delivery state) is the database's or the relay's.
+OUTBOX_COLUMNS = ("id", "type", "version", "aggregate_id", "actor", "occurred_at", "payload")
+
+
+def outbox_values(event: DomainEvent) -> dict[str, Any]:
+    """The outbox row :func:`publish` writes for ``event``, as column values (``OUTBOX_COLUMNS``).
+
+    For a hot path that writes its change and its events in one SQL statement of its own (one round
+    trip): it inserts these values into ``platform.outbox_events`` and, in the same transaction,
+    calls ``pg_notify(NOTIFY_CHANNEL, '')`` itself, since no session hook sees that insert.
+    """
+    if not isinstance(event, DomainEvent) or not event.type:
+        raise TypeError("outbox_values() takes a DomainEvent subclass instance that declares `type`")
+    actor = event.actor if event.actor is not None else (_default_actor() or "system")
+    return {
+        "id": event.id,
+        "type": event.type,
+        "version": event.version,
+        "aggregate_id": str(event.aggregate_id),
+        "actor": actor,
+        "occurred_at": event.occurred_at,
+        "payload": event.payload(),
+    }
+
+
 def publish(event: DomainEvent, *, session: Session | None = None) -> OutboxEvent:
     """Record ``event`` in the outbox inside the caller's transaction (``db.session`` by default).
 
@@ -91,16 +116,7 @@ def publish(event: DomainEvent, *, session: Session | None = None) -> OutboxEven
     if not isinstance(event, DomainEvent) or not event.type:
         raise TypeError("publish() takes a DomainEvent subclass instance that declares `type`")
     session = session if session is not None else db.session
-    actor = event.actor if event.actor is not None else (_default_actor() or "system")
-    row = OutboxEvent(
-        id=event.id,
-        type=event.type,
-        version=event.version,
-        aggregate_id=str(event.aggregate_id),
-        actor=actor,
-        occurred_at=event.occurred_at,
-        payload=event.payload(),
-    )
+    row = OutboxEvent(**outbox_values(event))
     session.add(row)
     session.info[_PENDING_NOTIFY] = True
     return row

@@ -1,10 +1,11 @@
 """Sending messages and reading history: the same functions serve REST, Socket.IO and other domains.
 
 Send = lock the thread row (one statement, which also reads any block between the two participants),
-insert the message with the next ``seq`` unless this ``(sender, client_id)`` is already stored (a
-resend after a dropped connection: the stored message is returned) and move the thread forward in
-the same statement, publish ``MessageSent`` (and ``OffPlatformContactFlagged`` when the detector finds
-contact details) in the same transaction, and push ``message.new`` once committed: persist, then emit.
+then, in a second statement, insert the message with the next ``seq`` unless this ``(sender, client_id)``
+is already stored (a resend after a dropped connection: the stored message is returned), move the
+thread forward, write ``MessageSent`` (and ``OffPlatformContactFlagged`` when the detector finds
+contact details) to the outbox and wake the relay; push ``message.new`` once committed: persist,
+then emit. Two round trips in all, and the commit.
 That one push goes to the thread room and both participants' user rooms (inboxes update from it:
 unread = its ``seq`` minus your read marker, which your own messages move).
 It is the hot path of chat, so it uses Core statements and plain dicts (no ORM rows, no marshmallow).
@@ -21,7 +22,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.db import db, utcnow
-from app.events import publish
+from app.events import NOTIFY_CHANNEL, OUTBOX_COLUMNS, DomainEvent, outbox_values
 from app.generator import Actor, ServiceError
 from blueprints.messaging import attachments, blocks, detector, push
 from blueprints.messaging.events import MessageSent, OffPlatformContactFlagged
@@ -31,10 +32,12 @@ from blueprints.messaging.threads import NOT_FOUND
 PREVIEW_CHARS = 140
 ATTACHMENTS = Attachment.__table__  # Core: ORM-enabled DML would synchronise the session for nothing
 
-# Store a message as the thread's next seq and move the thread forward, in one round trip. Written as
-# SQL because it is chat's hot path and SQLAlchemy does not cache compiled PostgreSQL INSERT .. ON
-# CONFLICT constructs (measured: the statement was recompiled on every send). A (sender, client_id)
-# already stored inserts nothing, so the UPDATE finds no row and nothing moves: a resend.
+# Store a message as the thread's next seq, move the thread forward, write its events to the outbox
+# and wake the relay, in one round trip (the thread row is locked by the statement before). Written
+# as SQL because it is chat's hot path and SQLAlchemy does not cache compiled PostgreSQL INSERT .. ON
+# CONFLICT constructs (measured: the statement was recompiled on every send); the outbox rows and
+# the NOTIFY are the ones ``publish`` would write at flush and commit, two round trips more. A
+# (sender, client_id) already stored inserts nothing, so nothing moves and nothing is published.
 _STORE = """
 WITH stored AS (
     INSERT INTO messaging.messages
@@ -42,19 +45,38 @@ WITH stored AS (
     VALUES (:id, :thread_id, :seq, :kind, :sender_id, :client_id, :body, :system_code, :data, :flags, :now)
     ON CONFLICT (thread_id, sender_id, client_id) DO NOTHING
     RETURNING seq
+), moved AS (
+    UPDATE messaging.threads AS t
+    SET last_seq = stored.seq, last_activity_at = :now, updated_at = :now,
+        buyer_archived_at = NULL, seller_archived_at = NULL /* the sender's read marker */
+    FROM stored
+    WHERE t.id = :thread_id AND t.last_seq + 1 = stored.seq
+    RETURNING t.last_seq
+), published AS (
+    INSERT INTO platform.outbox_events ({columns})
+    {events}
 )
-UPDATE messaging.threads AS t
-SET last_seq = stored.seq, last_activity_at = :now, updated_at = :now,
-    buyer_archived_at = NULL, seller_archived_at = NULL /* the sender's read marker */
-FROM stored
-WHERE t.id = :thread_id AND t.last_seq + 1 = stored.seq
-RETURNING t.last_seq
+SELECT moved.last_seq, pg_notify(:channel, '') FROM moved
 """
+MAX_EVENTS = 2  # MessageSent, and OffPlatformContactFlagged when the detector found something
+
+
+def _store_statement(side: str | None, events: int) -> Any:
+    rows = "\n    UNION ALL ".join(
+        f"SELECT {', '.join(f':e{n}_{column}' for column in OUTBOX_COLUMNS)} FROM moved"  # noqa: S608 (constants)
+        for n in range(events)
+    )
+    sql = _STORE.format(columns=", ".join(OUTBOX_COLUMNS), events=rows).replace(
+        "/* the sender's read marker */", f", {side}_read_seq = stored.seq" if side else ""
+    )
+    json_params = ["data", "flags", *(f"e{n}_payload" for n in range(events))]
+    return text(sql).bindparams(*(bindparam(name, type_=JSONB) for name in json_params))
+
+
 STORE = {
-    side: text(
-        _STORE.replace("/* the sender's read marker */", f", {side}_read_seq = stored.seq" if side else "")
-    ).bindparams(bindparam("data", type_=JSONB), bindparam("flags", type_=JSONB))
+    (side, events): _store_statement(side, events)
     for side in ("buyer", "seller", None)
+    for events in range(1, MAX_EVENTS + 1)
 }
 
 
@@ -99,11 +121,12 @@ LOCK_FOR_SYSTEM = _lock_statement(participant_only=False)
 def _lock(thread_id: uuid.UUID, participant: uuid.UUID | None, *, system: bool = False) -> Any:
     """The thread row locked until commit (plus blockers), or a 404 for non-participants."""
     if system:
-        row = db.session.execute(LOCK_FOR_SYSTEM, {"thread_id": thread_id}).first()
+        row = db.session.connection().execute(LOCK_FOR_SYSTEM, {"thread_id": thread_id}).first()
     elif participant is None:
         row = None
     else:
-        row = db.session.execute(LOCK_FOR_PARTICIPANT, {"thread_id": thread_id, "user_id": participant}).first()
+        params = {"thread_id": thread_id, "user_id": participant}
+        row = db.session.connection().execute(LOCK_FOR_PARTICIPANT, params).first()
     if row is None:
         raise ServiceError(NOT_FOUND, status=404)
     return row
@@ -137,8 +160,26 @@ def send_message(
         else []
     )
     signals = detector.signals(body)
+    message_id = uuid.uuid4()
+    flagged = (
+        [
+            OffPlatformContactFlagged(
+                aggregate_id=thread.id,
+                actor=f"user:{sender_id}",
+                thread_id=thread.id,
+                message_id=message_id,
+                listing_id=thread.listing_id,
+                sender_id=sender_id,
+                recipient_id=recipient_id,
+                signals=signals,
+            )
+        ]
+        if signals
+        else []
+    )
     message = _append(
         thread,
+        message_id=message_id,
         kind=MessageKind.TEXT,
         sender_id=sender_id,
         client_id=client_id,
@@ -146,24 +187,12 @@ def send_message(
         flags=signals,
         attachments=claimed,
         recipient_ids=[recipient_id],
+        also_publish=flagged,
     )
     if message is None:  # (sender, client_id) already stored: this is a resend
         existing = _existing(thread.id, sender_id, client_id)
         assert existing is not None
         return SendResult(_replay(existing, body, attachment_ids), duplicate=True)
-    if signals:
-        publish(
-            OffPlatformContactFlagged(
-                aggregate_id=thread.id,
-                actor=f"user:{sender_id}",
-                thread_id=thread.id,
-                message_id=uuid.UUID(message["id"]),
-                listing_id=thread.listing_id,
-                sender_id=sender_id,
-                recipient_id=recipient_id,
-                signals=signals,
-            )
-        )
     return SendResult(message, duplicate=False)
 
 
@@ -195,6 +224,7 @@ def post_system_message(
     thread = _lock(thread_id, None, system=True)
     message = _append(
         thread,
+        message_id=uuid.uuid4(),
         kind=MessageKind.SYSTEM,
         sender_id=None,
         client_id=key,
@@ -213,6 +243,7 @@ def post_system_message(
 def _append(
     thread: Any,
     *,
+    message_id: uuid.UUID,
     kind: MessageKind,
     sender_id: uuid.UUID | None,
     client_id: str,
@@ -222,36 +253,15 @@ def _append(
     data: dict[str, Any] | None = None,
     flags: list[str] | None = None,
     attachments: Sequence[Attachment] = (),
+    also_publish: Sequence[DomainEvent] = (),
 ) -> dict[str, Any] | None:
-    """Store the message as the thread's next seq (row locked) and move the thread forward, in one
-    statement; publish and schedule the pushes. None when ``(sender, client_id)`` is already stored."""
+    """Store the message as the thread's next seq (row locked), move the thread forward and publish
+    ``MessageSent`` (plus ``also_publish``), in one statement; schedule the push. None when
+    ``(sender, client_id)`` is already stored (then nothing is written)."""
     now = utcnow()
     seq = thread.last_seq + 1
-    message_id = uuid.uuid4()
     sender_side = {thread.buyer_id: "buyer", thread.seller_id: "seller"}.get(sender_id)  # None: system
-    advanced = db.session.execute(
-        STORE[sender_side],
-        {
-            "id": message_id,
-            "thread_id": thread.id,
-            "seq": seq,
-            "kind": kind.value,
-            "sender_id": sender_id,
-            "client_id": client_id,
-            "body": body,
-            "system_code": system_code,
-            "data": data or {},
-            "flags": flags or [],
-            "now": now,
-        },
-    ).scalar_one_or_none()
-    if advanced is None:
-        return None
-    if attachments:
-        db.session.execute(
-            update(ATTACHMENTS).where(ATTACHMENTS.c.id.in_([a.id for a in attachments])).values(message_id=message_id)
-        )
-    publish(
+    events = [
         MessageSent(
             aggregate_id=thread.id,
             actor=f"user:{sender_id}" if sender_id else "system",
@@ -265,8 +275,39 @@ def _append(
             preview=body[:PREVIEW_CHARS],
             attachment_count=len(attachments),
             system_code=system_code,
+        ),
+        *also_publish,
+    ]
+    outbox = {f"e{n}_{column}": value for n, e in enumerate(events) for column, value in outbox_values(e).items()}
+    # Core connection, not Session.execute: the ORM's per-statement machinery has nothing to do here.
+    advanced = (
+        db.session.connection()
+        .execute(
+            STORE[sender_side, len(events)],
+            {
+                **outbox,
+                "channel": NOTIFY_CHANNEL,
+                "id": message_id,
+                "thread_id": thread.id,
+                "seq": seq,
+                "kind": kind.value,
+                "sender_id": sender_id,
+                "client_id": client_id,
+                "body": body,
+                "system_code": system_code,
+                "data": data or {},
+                "flags": flags or [],
+                "now": now,
+            },
         )
+        .scalar_one_or_none()
     )
+    if advanced is None:
+        return None
+    if attachments:
+        db.session.execute(
+            update(ATTACHMENTS).where(ATTACHMENTS.c.id.in_([a.id for a in attachments])).values(message_id=message_id)
+        )
     view = push.message_dict(
         id=message_id,
         thread_id=thread.id,

@@ -181,3 +181,63 @@ def test_system_messages_are_idempotent_per_key_and_reach_both_sides(app, client
     [event] = outbox("messaging.MessageSent", tid)
     assert sorted(event["recipient_ids"]) == sorted([str(buyer.id), str(seller.id)]) and event["sender_id"] is None
     assert client.get("/messages/inbox", headers=seller.headers).get_json()["unread_total"] == 1
+
+
+def test_a_send_is_two_statements_and_writes_what_publish_would(app, client, buyer, seller, thread):
+    """The hot path: lock the thread, then message, thread, outbox row and the relay's wake-up at once."""
+    from sqlalchemy import event
+
+    from app.events import outbox_values
+    from blueprints.messaging.events import MessageSent
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.engine
+    send(client, buyer, thread["id"], "warm the participants cache")
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        message = send(client, seller, thread["id"], "Yes, still available").get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    lock, store = [s for s in statements if "messaging." in s or "outbox" in s or "pg_notify" in s]
+    assert "FOR UPDATE" in lock and "outbox_events" in store and "pg_notify" in store, statements
+    [_, stored] = db.session.execute(
+        select(OutboxEvent)
+        .where(OutboxEvent.aggregate_id == thread["id"], OutboxEvent.type == MessageSent.type)
+        .order_by(OutboxEvent.position)
+    ).scalars()
+    expected = MessageSent(
+        id=stored.id,
+        occurred_at=stored.occurred_at,
+        aggregate_id=uuid.UUID(thread["id"]),
+        actor=f"user:{seller.id}",
+        thread_id=uuid.UUID(thread["id"]),
+        message_id=uuid.UUID(message["id"]),
+        listing_id=uuid.UUID(thread["listing_id"]),
+        seq=2,
+        kind="text",
+        sender_id=seller.id,
+        recipient_ids=[buyer.id],
+        preview="Yes, still available",
+    )
+    row = outbox_values(expected)
+    assert {c: getattr(stored, c) for c in row} == {**row, "id": stored.id}
+
+
+def test_concurrent_sends_get_contiguous_seqs_and_matching_events(app, buyer, seller, thread):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(index: int) -> int:
+        author = buyer if index % 2 else seller
+        return send(app.test_client(), author, thread["id"], f"message {index}", client_id=f"c-{index}").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(one, range(24))) == [201] * 24
+    tid = uuid.UUID(thread["id"])
+    by_id = dict(db.session.execute(select(Message.id, Message.seq).where(Message.thread_id == tid)).tuples().all())
+    assert sorted(by_id.values()) == list(range(1, 25))
+    events = outbox("messaging.MessageSent", thread["id"])
+    assert sorted((uuid.UUID(e["message_id"]), e["seq"]) for e in events) == sorted(by_id.items())
