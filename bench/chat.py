@@ -4,8 +4,8 @@
 
 Creates a throwaway database (local PostgreSQL; ``TEST_DATABASE_ADMIN_URL`` overrides) migrated to
 head and a private Redis, seeds one published listing and one thread per pair, then serves in turn,
-with the production settings (``gunicorn -k gthread -w 1 --threads 100 --no-control-socket``, Redis
-message queue):
+with the production settings (``gunicorn --config deploy/gunicorn.conf.py``, as ``bazaar run`` starts it;
+``--workers`` sets ``WEB_WORKERS``; Redis message queue):
 
 - ``bazaar``: the whole app (``wsgi:app``): token auth at connect, ``room.join`` through the thread
   authorizer, ``message.send`` validated, stored (thread lock, seq, outbox events) and committed,
@@ -21,7 +21,9 @@ buyer sends and the seller receives. Two loads per server:
 2. open loop at ``--rate`` messages/s spread over the pairs: latency from the sender's emit to the
    peer's ``message.new`` (p50, p99), and messages lost (sent but not received 30 s after the last).
 
-Also printed: CPU per message of the server process (from /proc) and of the clients (this process).
+Also printed, per load: CPU per message of the server (gunicorn master and workers, from /proc), of
+the clients (this process) and of the PostgreSQL backends serving the bench database (local server),
+with the load average: on a shared machine CPU per message resists the other load, msg/s does not.
 
 Target on the 2-core machine: >= 500 persisted msg/s (1), p99 < 20 ms at 300 msg/s (2), 0 lost; and
 for bazaar the database holds exactly the messages acked.
@@ -54,7 +56,7 @@ from app.migrate import upgrade  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 NAMESPACE = "/realtime"
-GUNICORN = ["-k", "gthread", "-w", "1", "--threads", "100", "--no-control-socket"]
+GUNICORN = ["--config", str(ROOT / "deploy" / "gunicorn.conf.py")]  # what `bazaar run` and deploy/ use
 
 
 def psycopg_dsn(url: str) -> str:
@@ -184,12 +186,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def database_cpu(dsn: str) -> float:
+    """CPU used so far by the PostgreSQL backends serving the bench database (local server only; else 0)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")]
+    return sum(cpu_seconds_of(pid) for pid in pids)
+
+
+def cpu_seconds_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-async def run_target(url: str, server_pid: int, pairs: list[Pair], seconds: float, rate: float) -> dict[str, Any]:
+async def run_target(
+    url: str, server_pid: int, pairs: list[Pair], seconds: float, rate: float, dsn: str
+) -> dict[str, Any]:
     tally = Tally()
     senders, receivers = [], []
     for pair in pairs:
@@ -219,7 +238,7 @@ async def run_target(url: str, server_pid: int, pairs: list[Pair], seconds: floa
     tally.acked = 0
     tally.record = True
     started = time.perf_counter()
-    server_cpu, client_cpu = cpu_seconds(server_pid), own_cpu()
+    server_cpu, client_cpu, db_cpu = cpu_seconds(server_pid), own_cpu(), database_cpu(dsn)
     until = started + seconds
     await asyncio.gather(*(loop(c, p, until) for c, p in zip(senders, pairs, strict=True)))
     closed_elapsed = time.perf_counter() - started
@@ -228,6 +247,8 @@ async def run_target(url: str, server_pid: int, pairs: list[Pair], seconds: floa
         "per_second": tally.acked / closed_elapsed,
         "server_cpu_ms": (cpu_seconds(server_pid) - server_cpu) / max(tally.acked, 1) * 1000,
         "client_cpu_ms": (own_cpu() - client_cpu) / max(tally.acked, 1) * 1000,
+        "db_cpu_ms": (database_cpu(dsn) - db_cpu) / max(tally.acked, 1) * 1000,
+        "load": os.getloadavg()[0],
         **percentiles(tally.latencies),
     }
     await asyncio.sleep(1)
@@ -240,6 +261,7 @@ async def run_target(url: str, server_pid: int, pairs: list[Pair], seconds: floa
     interval = 1.0 / rate
     total = int(rate * seconds)
     start = time.perf_counter()
+    server_cpu, client_cpu, db_cpu = cpu_seconds(server_pid), own_cpu(), database_cpu(dsn)
     for n in range(total):
         delay = start + n * interval - time.perf_counter()
         if delay > 0:
@@ -255,6 +277,10 @@ async def run_target(url: str, server_pid: int, pairs: list[Pair], seconds: floa
         "offered_rate": rate,
         "achieved_rate": total / (sending_done - start),
         "drained_after_s": time.perf_counter() - sending_done,
+        "server_cpu_ms": (cpu_seconds(server_pid) - server_cpu) / total * 1000,
+        "client_cpu_ms": (own_cpu() - client_cpu) / total * 1000,
+        "db_cpu_ms": (database_cpu(dsn) - db_cpu) / total * 1000,
+        "load": os.getloadavg()[0],
         "lost": len(set(tally.sent_at) - tally.received),
         "errors": sum(1 for a in acks if not a.get("ok")),
         **percentiles(tally.latencies),
@@ -293,13 +319,17 @@ def report(name: str, result: dict[str, Any]) -> None:
     print(
         f"{name:7} closed loop: {closed['per_second']:7.0f} msg/s acked "
         f"(p50 {closed['p50_ms']:.1f} ms, p99 {closed['p99_ms']:.1f} ms), lost {result['closed_lost']}; "
-        f"CPU per message: server {closed['server_cpu_ms']:.2f} ms, clients {closed['client_cpu_ms']:.2f} ms"
+        f"CPU per message: server {closed['server_cpu_ms']:.2f} ms, clients {closed['client_cpu_ms']:.2f} ms, "
+        f"PostgreSQL {closed['db_cpu_ms']:.2f} ms; "
+        f"load avg {closed['load']:.1f}"
     )
     print(
         f"{name:7} open loop @ {opened['offered_rate']:.0f}/s (achieved {opened['achieved_rate']:.0f}/s): "
         f"p50 {opened['p50_ms']:.1f} ms, p99 {opened['p99_ms']:.1f} ms, max {opened['max_ms']:.1f} ms, "
         f"lost {opened['lost']}, error acks {opened['errors']} (all delivered {opened['drained_after_s']:.1f} s "
-        "after the last send)"
+        f"after the last send); CPU per message: server {opened['server_cpu_ms']:.2f} ms, "
+        f"clients {opened['client_cpu_ms']:.2f} ms, PostgreSQL {opened['db_cpu_ms']:.2f} ms; "
+        f"load avg {opened['load']:.1f}"
     )
     if result["errors"]:
         print(f"{name:7} first errors: {result['errors']}")
@@ -311,6 +341,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--only", choices=("bazaar", "relay"))
+    parser.add_argument("--workers", type=int, default=1, help="WEB_WORKERS of deploy/gunicorn.conf.py")
     args = parser.parse_args()
 
     admin_url = os.environ.get("TEST_DATABASE_ADMIN_URL") or local_postgres_admin_url()
@@ -324,10 +355,13 @@ def main() -> None:
     db_url = database_url(admin_url, name)
     try:
         upgrade(db_url)
-        environ = app_environ(db_url, redis.url)
+        environ = {**app_environ(db_url, redis.url), "WEB_WORKERS": str(args.workers)}
         pairs = seed(db_url, redis.url, args.pairs)
         load = os.getloadavg()[0]
-        print(f"{args.pairs} pairs, {args.seconds:.0f} s per load, gunicorn {' '.join(GUNICORN)}; load avg {load:.1f}")
+        print(
+            f"{args.pairs} pairs, {args.seconds:.0f} s per load, gunicorn deploy/gunicorn.conf.py "
+            f"with {args.workers} worker(s); load avg {load:.1f}"
+        )
         results = {}
         for target in ("relay", "bazaar"):
             if args.only and target != args.only:
@@ -337,7 +371,9 @@ def main() -> None:
             try:
                 before = stored_messages(psycopg_dsn(db_url))
                 results[target] = asyncio.run(
-                    run_target(f"http://127.0.0.1:{port}", process.pid, pairs, args.seconds, args.rate)
+                    run_target(
+                        f"http://127.0.0.1:{port}", process.pid, pairs, args.seconds, args.rate, psycopg_dsn(db_url)
+                    )
                 )
                 if target == "bazaar":
                     stored = stored_messages(psycopg_dsn(db_url)) - before
