@@ -149,25 +149,26 @@ def explain(app: Any, url: str) -> str:
     return plan
 
 
-def backend_cpu_seconds(dsn: str) -> float:
-    """CPU seconds (user + system) used so far by the PostgreSQL backends connected to ``dsn``'s
-    database (read from /proc: the server is local)."""
+def backend_cpu_seconds(dsn: str) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each PostgreSQL backend connected to ``dsn``'s
+    database, by pid (read from /proc: the server is local)."""
     tick = os.sysconf("SC_CLK_TCK")
     with psycopg.connect(dsn, autocommit=True) as conn:
         pids = [r[0] for r in conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )]  # fmt: skip
-    total = 0.0
+    used = {}
     for pid in pids:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
 
 
-def run_in_process(app: Any, url: str, runs: int, dsn: str) -> tuple[list[float], float]:
-    """Wall-clock samples, and CPU milliseconds per request (this process + the database's backends):
-    the CPU figure resists the load of a shared machine far better than the wall clock."""
+def run_in_process(app: Any, url: str, runs: int, dsn: str) -> tuple[list[float], float, float]:
+    """Wall-clock samples, and CPU milliseconds per request of this process and of the database's
+    backends (those alive at the end): CPU resists the load of a shared machine far better than the
+    wall clock."""
     client = app.test_client()
     for _ in range(5):
         assert client.get(url).status_code == 200
@@ -178,8 +179,9 @@ def run_in_process(app: Any, url: str, runs: int, dsn: str) -> tuple[list[float]
         response = client.get(url)
         samples.append(time.perf_counter() - began)
         assert response.status_code == 200
-    cpu = time.process_time() - cpu_began + backend_cpu_seconds(dsn) - db_began
-    return samples, cpu * 1000 / runs
+    app_cpu = time.process_time() - cpu_began
+    db_cpu = sum(used - db_began.get(pid, 0.0) for pid, used in backend_cpu_seconds(dsn).items())
+    return samples, app_cpu * 1000 / runs, db_cpu * 1000 / runs
 
 
 def run_http(port: int, url: str, runs: int) -> list[float]:
@@ -269,10 +271,11 @@ def measure(app: Any, env: dict[str, str], categories: dict[str, uuid.UUID], run
     """p50/p99 in-process and over HTTP of the 5 queries and their CPU per request, with their plans."""
     dsn = dsn_of(env["DATABASE_URL"])
     local: dict[str, list[float]] = {}
-    cpu: dict[str, float] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     plans: dict[str, str] = {}
     for label, path in queries(categories):  # in-process first, with no server competing for the CPU
-        local[label], cpu[label] = run_in_process(app, path, runs, dsn)
+        local[label], app_cpu, db_cpu = run_in_process(app, path, runs, dsn)
+        cpu[label] = (app_cpu, db_cpu)
         plans[label] = explain(app, path)
     server, port = serve(env)
     results = {}
@@ -281,10 +284,11 @@ def measure(app: Any, env: dict[str, str], categories: dict[str, uuid.UUID], run
         for label, path in queries(categories):
             remote = run_http(port, path, runs)
             plan = plans[label]
-            p = (pct(local[label], 0.5), pct(local[label], 0.99), pct(remote, 0.5), pct(remote, 0.99), cpu[label])
+            p = (pct(local[label], 0.5), pct(local[label], 0.99), pct(remote, 0.5), pct(remote, 0.99), sum(cpu[label]))
             results[label] = p
             served = "SEQ SCAN" if "Seq Scan on listings" in plan else "index-served"
-            print(f"\n{label}: {path}\n  in-process p50 {p[0]:.2f} ms p99 {p[1]:.2f} ms CPU {p[4]:.2f} ms/request | ")
+            print(f"\n{label}: {path}\n  in-process p50 {p[0]:.2f} ms p99 {p[1]:.2f} ms | CPU {p[4]:.2f} ms/request "
+                  f"(app {cpu[label][0]:.2f} + PostgreSQL {cpu[label][1]:.2f})")  # fmt: skip
             print(f"  HTTP p50 {p[2]:.2f} ms p99 {p[3]:.2f} ms | {served} | load {load()}")
             print("  " + plan.replace("\n", "\n  "))
     finally:
@@ -294,9 +298,10 @@ def measure(app: Any, env: dict[str, str], categories: dict[str, uuid.UUID], run
         ("facets (apart)", "/listings?q=bike&facets=category,condition,price&limit=20"),
         ("radius newest (apart)", "/listings?lat=45.76&lng=4.84&radius_km=25&sort=-created_at"),
     ):
-        samples, per_request = run_in_process(app, extra, max(20, runs // 5), dsn)
+        samples, app_cpu, db_cpu = run_in_process(app, extra, max(20, runs // 5), dsn)
         print(f"\n{label}: {extra}")
-        print(f"  in-process p50 {pct(samples, 0.5):.2f} ms p99 {pct(samples, 0.99):.2f} ms CPU {per_request:.2f} ms")
+        print(f"  in-process p50 {pct(samples, 0.5):.2f} ms p99 {pct(samples, 0.99):.2f} ms | "
+              f"CPU {app_cpu + db_cpu:.2f} ms/request (app {app_cpu:.2f} + PostgreSQL {db_cpu:.2f})")  # fmt: skip
     return results
 
 
