@@ -191,3 +191,28 @@ def test_issue_rows_are_kept_per_job(app, client, cameras_slug, seller) -> None:
     run(app, job_id)
     count = db.session.execute(sa.select(sa.func.count()).select_from(ImportIssue)).scalar_one()
     assert count == len(expected)
+
+
+def test_every_column_of_a_row_lands_in_its_listing(app, client, cameras_slug, seller) -> None:  # type: ignore[no-untyped-def]
+    line = {"sku": "FULL-1", "title": "Leica M6", "description": "Rangefinder body, serviced last year, no strap.",
+            "category": "cameras", "price_amount": 210_000, "currency": "EUR", "quantity": 2, "condition": "good",
+            "condition_answers": {"flaws": "brassing", "stains": False, "missing_parts": True},
+            "attributes": {"brand": "Leica", "mount": "M"},
+            "shipping_options": [{"method": "tracked", "price_amount": 900}],
+            "photos": [{"key": f"p/{n}.jpg", "content_type": "image/jpeg", "size_bytes": 900, "width": 640,
+                        "height": 480, "order": 2 - n} for n in range(3)],
+            "location_label": "Lyon", "country": "FR", "latitude": 45.76, "longitude": 4.84, "language": "french",
+            "publish": True}  # fmt: skip
+    job_id = upload(client, seller.headers, json.dumps(line).encode(), name="full.jsonl").json["id"]
+    assert run(app, job_id) == "succeeded"
+    assert report(client, job_id, seller.headers) == []
+    listing = db.session.execute(sa.select(Listing).where(Listing.sku == "FULL-1")).scalar_one()
+    got = {c: getattr(listing, c) for c in ("title", "description", "price_amount", "currency", "quantity",
+                                            "condition_answers", "attributes", "location_label", "country",
+                                            "latitude", "longitude", "language", "seller_id", "version")}  # fmt: skip
+    assert got == {k: v for k, v in line.items() if k in got} | {"seller_id": seller.id, "version": 1}
+    assert listing.shipping_options == [{"method": "tracked", "price_amount": 900, "days_min": 1, "days_max": 5}]
+    assert [p["order"] for p in listing.photos] == [0, 1, 2]
+    assert (listing.condition, listing.status) == ("good", ListingStatus.PUBLISHED)
+    assert listing.published_at is not None and listing.created_at == listing.updated_at
+    assert listing.condition_score is not None and listing.category_id is not None

@@ -97,6 +97,7 @@ class RowValidator:
         self.seller_id = seller_id
         self.is_csv = is_csv
         self.schema = current_app.extensions["bazaar_resources"]["listings.Listing"].schemas.create()
+        self._kinds: dict[str, str] = {}
         self.loader = FastLoader(self.schema)  # certainly-valid rows skip marshmallow; the rest get its messages
         self.rubrics: dict[ListingCondition, Rubric] = load_rubrics()
         rows = db.session.execute(sa.select(Category.id, Category.slug, Category.attributes_schema)).all()
@@ -107,12 +108,31 @@ class RowValidator:
             self.categories[slug] = self.categories[str(cid)] = (cid, schema or {})
             self.attribute_checks[cid] = tuple(compile_attributes_check(schema, complete=c) for c in (False, True))
 
+    def _kind(self, key: str) -> str:
+        """How a column's cells are read (cached: every row of a file has the same columns)."""
+        if key.startswith("attr."):
+            kind = "attr"
+        elif key in JSON_CELLS:
+            kind = "json"
+        elif key in INT_CELLS:
+            kind = "int"
+        elif key in FLOAT_CELLS:
+            kind = "float"
+        elif key == "publish":
+            kind = "publish"
+        else:
+            kind = "text"
+        self._kinds[key] = kind
+        return kind
+
     def _cells(self, raw: Mapping[str, Any], issues: list[Issue], number: int) -> dict[str, Any]:
         """CSV text -> typed values (JSONL values pass through); conversion errors become issues."""
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
+        kinds = self._kinds
         for key, value in raw.items():
-            if key.startswith("attr."):
+            kind = kinds.get(key) or self._kind(key)
+            if kind == "attr":
                 if value not in ("", None):
                     attributes[key[5:]] = value
                 continue
@@ -123,11 +143,13 @@ class RowValidator:
             if text == "" and key not in ("description",):
                 continue
             try:
-                if key in JSON_CELLS:
+                if kind == "text":
+                    values[key] = value
+                elif kind == "json":
                     values[key] = json.loads(text)
-                elif key in INT_CELLS:
+                elif kind == "int":
                     values[key] = int(text) if text.lstrip("-").isdigit() else text  # the schema names bad ones
-                elif key in FLOAT_CELLS:
+                elif kind == "float":
                     values[key] = text
                 elif key == "publish":
                     if text.lower() not in TRUE | FALSE:

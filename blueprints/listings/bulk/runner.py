@@ -11,8 +11,11 @@ continues after the last committed batch; rows are keyed by (seller, sku), so no
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +84,24 @@ def _commit(job: ImportJob) -> None:
     _notify(job)
 
 
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Keep the cyclic GC from re-scanning the parsed file (up to 100,000 row dicts) all the import long.
+
+    Objects alive on entry (the parsed rows) move to the permanent generation until the job ends: a full
+    collection then walks only what the batches allocate (it cost a third of the validation time).
+    Skipped if something else in the process already froze objects (it will unfreeze them itself).
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_import(job_id: uuid.UUID, *, batch_size: int = BATCH_SIZE) -> str:
     """Run (or resume) one import job; returns its final status, or ``busy`` if another run holds it."""
     with db.engine.connect() as lock:
@@ -110,7 +131,13 @@ def _run(job_id: uuid.UUID, batch_size: int) -> str:
         job.status, job.error, job.finished_at = ImportStatus.FAILED, error.message, utcnow()
         _commit(job)
         return job.status.value
-    job.status, job.total_rows, job.attempts = ImportStatus.RUNNING, len(parsed.rows), job.attempts + 1
+    with _collector_spared():
+        return _run_rows(job, parsed.rows, batch_size)
+
+
+def _run_rows(job: ImportJob, rows: list, batch_size: int) -> str:
+    job_id = job.id
+    job.status, job.total_rows, job.attempts = ImportStatus.RUNNING, len(rows), job.attempts + 1
     job.started_at = job.started_at or utcnow()
     if job.mode == ImportMode.ALL_OR_NOTHING:
         job.processed_rows = job.created_count = job.updated_count = job.skipped_count = job.failed_count = 0
@@ -120,9 +147,9 @@ def _run(job_id: uuid.UUID, batch_size: int) -> str:
     _commit(job)
     validator = RowValidator(seller_id=job.seller_id, is_csv=job.file_format == "csv")
     if job.mode == ImportMode.ALL_OR_NOTHING:
-        return _all_or_nothing(job, parsed.rows, validator, batch_size)
+        return _all_or_nothing(job, rows, validator, batch_size)
     seen: dict[str, int] = {}
-    for batch in iter_batches(parsed.rows, job.processed_rows, batch_size):
+    for batch in iter_batches(rows, job.processed_rows, batch_size):
         valid, issues = _validate(batch, validator, seen)
         if job.mode == ImportMode.CREATE_VALID:
             _count(job, write_rows(job.seller_id, valid, issues))
