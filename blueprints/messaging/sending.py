@@ -18,15 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+from psycopg.types.json import Jsonb
+from sqlalchemy import or_, select, update
 
 from app.db import db, utcnow
 from app.events import NOTIFY_CHANNEL, OUTBOX_COLUMNS, DomainEvent, outbox_values
 from app.generator import Actor, ServiceError
 from blueprints.messaging import attachments, blocks, detector, push
 from blueprints.messaging.events import MessageSent, OffPlatformContactFlagged
-from blueprints.messaging.models import MAX_BODY_CHARS, Attachment, Block, Message, MessageKind, Thread
+from blueprints.messaging.models import MAX_BODY_CHARS, Attachment, Message, MessageKind, Thread
 from blueprints.messaging.threads import NOT_FOUND
 
 PREVIEW_CHARS = 140
@@ -34,43 +34,42 @@ ATTACHMENTS = Attachment.__table__  # Core: ORM-enabled DML would synchronise th
 
 # Store a message as the thread's next seq, move the thread forward, write its events to the outbox
 # and wake the relay, in one round trip (the thread row is locked by the statement before). Written
-# as SQL because it is chat's hot path and SQLAlchemy does not cache compiled PostgreSQL INSERT .. ON
-# CONFLICT constructs (measured: the statement was recompiled on every send); the outbox rows and
+# as driver SQL because it is chat's hot path (SQLAlchemy recompiled PostgreSQL INSERT .. ON CONFLICT
+# constructs on every send, and processes every parameter and row in Python); the outbox rows and
 # the NOTIFY are the ones ``publish`` would write at flush and commit, two round trips more. A
 # (sender, client_id) already stored inserts nothing, so nothing moves and nothing is published.
 _STORE = """
 WITH stored AS (
     INSERT INTO messaging.messages
         (id, thread_id, seq, kind, sender_id, client_id, body, system_code, data, flags, created_at)
-    VALUES (:id, :thread_id, :seq, :kind, :sender_id, :client_id, :body, :system_code, :data, :flags, :now)
+    VALUES (%(id)s, %(thread_id)s, %(seq)s, %(kind)s, %(sender_id)s, %(client_id)s, %(body)s, %(system_code)s,
+            %(data)s, %(flags)s, %(now)s)
     ON CONFLICT (thread_id, sender_id, client_id) DO NOTHING
     RETURNING seq
 ), moved AS (
     UPDATE messaging.threads AS t
-    SET last_seq = stored.seq, last_activity_at = :now, updated_at = :now,
+    SET last_seq = stored.seq, last_activity_at = %(now)s, updated_at = %(now)s,
         buyer_archived_at = NULL, seller_archived_at = NULL /* the sender's read marker */
     FROM stored
-    WHERE t.id = :thread_id AND t.last_seq + 1 = stored.seq
+    WHERE t.id = %(thread_id)s AND t.last_seq + 1 = stored.seq
     RETURNING t.last_seq
 ), published AS (
     INSERT INTO platform.outbox_events ({columns})
     {events}
 )
-SELECT moved.last_seq, pg_notify(:channel, '') FROM moved
+SELECT moved.last_seq, pg_notify(%(channel)s, '') FROM moved
 """
 MAX_EVENTS = 2  # MessageSent, and OffPlatformContactFlagged when the detector found something
 
 
-def _store_statement(side: str | None, events: int) -> Any:
+def _store_statement(side: str | None, events: int) -> str:
     rows = "\n    UNION ALL ".join(
-        f"SELECT {', '.join(f':e{n}_{column}' for column in OUTBOX_COLUMNS)} FROM moved"  # noqa: S608 (constants)
+        f"SELECT {', '.join(f'%(e{n}_{column})s' for column in OUTBOX_COLUMNS)} FROM moved"  # noqa: S608 (constants)
         for n in range(events)
     )
-    sql = _STORE.format(columns=", ".join(OUTBOX_COLUMNS), events=rows).replace(
+    return _STORE.format(columns=", ".join(OUTBOX_COLUMNS), events=rows).replace(
         "/* the sender's read marker */", f", {side}_read_seq = stored.seq" if side else ""
     )
-    json_params = ["data", "flags", *(f"e{n}_payload" for n in range(events))]
-    return text(sql).bindparams(*(bindparam(name, type_=JSONB) for name in json_params))
 
 
 STORE = {
@@ -90,43 +89,31 @@ class SendResult:
         return self.message["id"]
 
 
-def _lock_statement(*, participant_only: bool) -> Any:
-    """The thread row, locked until commit, with who blocked whom between its two participants.
-
-    Built once with bind parameters: constructing it per send cost more CPU than running it.
-    """
-    pair = or_(
-        and_(Block.blocker_id == Thread.buyer_id, Block.blocked_id == Thread.seller_id),
-        and_(Block.blocker_id == Thread.seller_id, Block.blocked_id == Thread.buyer_id),
-    )
-    blockers = select(func.array_agg(Block.blocker_id)).where(pair).scalar_subquery()
-    stmt = select(
-        Thread.id,
-        Thread.listing_id,
-        Thread.buyer_id,
-        Thread.seller_id,
-        Thread.last_seq,
-        blockers.label("blockers"),
-    ).where(Thread.id == bindparam("thread_id"))
-    if participant_only:
-        user = bindparam("user_id", type_=Thread.buyer_id.type)
-        stmt = stmt.where(or_(Thread.buyer_id == user, Thread.seller_id == user))
-    return stmt.with_for_update(of=Thread)
-
-
-LOCK_FOR_PARTICIPANT = _lock_statement(participant_only=True)
-LOCK_FOR_SYSTEM = _lock_statement(participant_only=False)
+# The thread row, locked until commit, with who blocked whom between its two participants. Sent
+# as driver SQL, like the store: SQLAlchemy's per-execution work on a built select (cache key,
+# parameter and result processing) cost more CPU than PostgreSQL spent running it.
+_LOCK = """
+SELECT t.id, t.listing_id, t.buyer_id, t.seller_id, t.last_seq,
+       (SELECT array_agg(b.blocker_id) FROM messaging.blocks AS b
+        WHERE (b.blocker_id = t.buyer_id AND b.blocked_id = t.seller_id)
+           OR (b.blocker_id = t.seller_id AND b.blocked_id = t.buyer_id)) AS blockers
+FROM messaging.threads AS t
+WHERE t.id = %(thread_id)s {participant}
+FOR UPDATE OF t
+"""
+LOCK_FOR_PARTICIPANT = _LOCK.format(participant="AND (t.buyer_id = %(user_id)s OR t.seller_id = %(user_id)s)")
+LOCK_FOR_SYSTEM = _LOCK.format(participant="")
 
 
 def _lock(thread_id: uuid.UUID, participant: uuid.UUID | None, *, system: bool = False) -> Any:
     """The thread row locked until commit (plus blockers), or a 404 for non-participants."""
+    connection = db.session.connection()
     if system:
-        row = db.session.connection().execute(LOCK_FOR_SYSTEM, {"thread_id": thread_id}).first()
+        row = connection.exec_driver_sql(LOCK_FOR_SYSTEM, {"thread_id": thread_id}).first()
     elif participant is None:
         row = None
     else:
-        params = {"thread_id": thread_id, "user_id": participant}
-        row = db.session.connection().execute(LOCK_FOR_PARTICIPANT, params).first()
+        row = connection.exec_driver_sql(LOCK_FOR_PARTICIPANT, {"thread_id": thread_id, "user_id": participant}).first()
     if row is None:
         raise ServiceError(NOT_FOUND, status=404)
     return row
@@ -279,10 +266,11 @@ def _append(
         *also_publish,
     ]
     outbox = {f"e{n}_{column}": value for n, e in enumerate(events) for column, value in outbox_values(e).items()}
-    # Core connection, not Session.execute: the ORM's per-statement machinery has nothing to do here.
+    for n in range(len(events)):
+        outbox[f"e{n}_payload"] = Jsonb(outbox[f"e{n}_payload"])
     advanced = (
         db.session.connection()
-        .execute(
+        .exec_driver_sql(
             STORE[sender_side, len(events)],
             {
                 **outbox,
@@ -295,8 +283,8 @@ def _append(
                 "client_id": client_id,
                 "body": body,
                 "system_code": system_code,
-                "data": data or {},
-                "flags": flags or [],
+                "data": Jsonb(data or {}),
+                "flags": Jsonb(flags or []),
                 "now": now,
             },
         )
