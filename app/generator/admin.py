@@ -149,7 +149,8 @@ def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
         "compiled": compiled,
         "datamodel": BazaarInterface(model),
         "route_base": route_base,
-        "list_title": f"{model.__name__} ({domain_name})",
+        # also the tab title of a related list on a parent's show page: say it in the domain's words
+        "list_title": f"{options.label or model.__name__} ({domain_name})",
         "list_columns": list(options.list_columns or all_columns[:6]),
         "search_columns": list(options.search_columns or []),
         "show_columns": list(options.show_columns or all_columns),

@@ -149,6 +149,7 @@ transitions = Resource(
     sort=("occurred_at",),
     default_sort="occurred_at",
     admin=AdminOptions(
+        label="Offer timeline",
         list_columns=("occurred_at", "transition", "from_state", "to_state", "amount", "party", "actor_type", "reason"),
         search_columns=("transition", "to_state", "actor_type", "negotiation", "offer"),
         column_links=ADMIN_LINKS,

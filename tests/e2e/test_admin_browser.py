@@ -150,7 +150,7 @@ def test_trust_and_safety_follows_the_sale_through_ledger_listing_and_negotiatio
         return field(page, "Status") == "sold"
 
     eventually(sold, "the listing marked sold")
-    trail = [(row["Transition"], row["To Status"]) for row in tab(page, "ListingStatusChange")]
+    trail = [(row["Transition"], row["To Status"]) for row in tab(page, "Listing status changes")]
     assert trail == [("mark_sold", "sold"), ("reserve", "reserved"), ("publish", "published")]  # newest first
 
     # Its negotiation: opening offer, the seller's counter, the buyer's acceptance at the price paid.
@@ -158,7 +158,7 @@ def test_trust_and_safety_follows_the_sale_through_ledger_listing_and_negotiatio
     [negotiation] = list_rows(page)
     assert negotiation["Status"] == "accepted"
     show_row(page)
-    timeline = tab(page, "OfferTransition")
+    timeline = tab(page, "Offer timeline")
     assert [(row["Transition"], row["Party"]) for row in timeline] == [
         ("create", "buyer"),
         ("supersede", "seller"),
@@ -196,7 +196,7 @@ def test_trust_and_safety_removes_a_listing_with_a_reason(staff_page, system):
     assert page.url.split("?")[0] == listing_url.split("?")[0]
     assert page.locator(".alert", has_text="Remove: done.").is_visible()
     assert field(page, "Status") == "removed"
-    last = tab(page, "ListingStatusChange")
+    last = tab(page, "Listing status changes")
     removal = next(row for row in last if row["Transition"] == "remove")
     assert (removal["From Status"], removal["To Status"], removal["Reason"]) == ("published", "removed", REASON)
     assert removal["Actor Type"] == "staff"
@@ -216,7 +216,7 @@ def test_trust_and_safety_removes_a_listing_with_a_reason(staff_page, system):
         return field(page, "Status") != "open"
 
     eventually(closed, "the negotiation closed after the removal")
-    assert "cancel" in [row["Transition"] for row in tab(page, "OfferTransition")]
+    assert "cancel" in [row["Transition"] for row in tab(page, "Offer timeline")]
 
 
 @pytest.mark.parametrize("path", ["/admin/users/list/", "/admin/roles/list/", "/admin/users/add"])

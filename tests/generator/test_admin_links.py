@@ -63,3 +63,13 @@ def test_a_link_naming_a_missing_column_fails_when_the_view_is_built():
     _check_links(Item, [], {"buyer_id": "/u/{value}"}, columns)  # a shared map: other models' columns pass
     with pytest.raises(TypeError, match="column link 'seller_id'"):
         _check_links(Item, [], {"seller_id": "/u/{id}"}, columns)
+
+
+def test_a_labelled_resource_titles_its_list_and_its_tab_on_parent_pages(gen_app):
+    from app.generator.admin import ADMIN_VIEWS
+    from blueprints.offers.models import Negotiation, OfferTransition
+
+    views = gen_app.appbuilder.__dict__[ADMIN_VIEWS]
+    assert views[OfferTransition].list_title == "Offer timeline (offers)"  # label="Offer timeline"
+    assert views[Negotiation].list_title == "Negotiation (offers)"  # no label: the model's name
+    assert views[OfferTransition] in views[Negotiation]._related_views
