@@ -347,7 +347,7 @@ def main() -> None:
     admin_url = os.environ.get("TEST_DATABASE_ADMIN_URL") or local_postgres_admin_url()
     if not admin_url:
         sys.exit("needs a local PostgreSQL (or TEST_DATABASE_ADMIN_URL)")
-    name = f"bazaar_bench_chat_{uuid.uuid4().hex[:8]}"
+    name = f"bench_chat_{uuid.uuid4().hex[:8]}"  # dropped at the end
     admin_dsn = psycopg_dsn(admin_url)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
