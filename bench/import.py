@@ -52,13 +52,14 @@ def make_csv(rows: int, publish: bool = False) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([*HEADER, "publish"] if publish else HEADER)
+    # the "good" grade needs 3 photos to publish
     answers = json.dumps({"flaws": "light marks", "stains": False, "missing_parts": False}, separators=(",", ":"))
     shipping = json.dumps([{"method": "tracked", "price_amount": 690}], separators=(",", ":"))
     for n in range(rows):
         brand = rng.choice(BRANDS)
         photos = json.dumps(
             [{"key": f"u/{n}/{i}.jpg", "content_type": "image/jpeg", "size_bytes": 150_000 + i, "width": 1600,
-              "height": 1200, "order": i} for i in range(2)], separators=(",", ":")
+              "height": 1200, "order": i} for i in range(3 if publish else 2)], separators=(",", ":")
         )  # fmt: skip
         writer.writerow([
             f"SKU-{n:06d}", f"{brand} camera body #{n}", f"{brand} camera, lot {n}, with strap.",

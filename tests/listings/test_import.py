@@ -216,3 +216,29 @@ def test_every_column_of_a_row_lands_in_its_listing(app, client, cameras_slug, s
     assert (listing.condition, listing.status) == ("good", ListingStatus.PUBLISHED)
     assert listing.published_at is not None and listing.created_at == listing.updated_at
     assert listing.condition_score is not None and listing.category_id is not None
+
+
+def test_published_rows_record_their_transition_and_one_event_each(app, client, cameras_slug, seller) -> None:  # type: ignore[no-untyped-def]
+    from app.events import OutboxEvent
+    from blueprints.listings.models import ListingStatusChange
+
+    rows = [row(n) for n in range(1, 4)] + [row(4, publish="false")]
+    job_id = upload(client, seller.headers, csv_bytes(rows)).json["id"]
+    assert run(app, job_id) == "succeeded"
+    listings = {x.sku: x for x in db.session.execute(sa.select(Listing)).scalars()}
+    events = db.session.execute(sa.select(OutboxEvent).order_by(OutboxEvent.position)).scalars().all()
+    assert [(e.type, e.actor, e.aggregate_id) for e in events] == [
+        ("listings.ListingPublished", "system", str(listings[f"SKU-{n:05d}"].id)) for n in range(1, 4)
+    ]
+    first = listings["SKU-00001"]
+    assert {
+        k: events[0].payload[k] for k in ("listing_id", "seller_id", "from_status", "to_status", "reason", "title",
+                                         "price_amount", "currency", "category_id")
+    } == {"listing_id": str(first.id), "seller_id": str(seller.id), "from_status": "draft", "to_status": "published",
+          "reason": "bulk import", "title": "Camera number 1", "price_amount": 1001, "currency": "EUR",
+          "category_id": str(first.category_id)}  # fmt: skip
+    changes = db.session.execute(sa.select(ListingStatusChange.listing_id, ListingStatusChange.transition)).all()
+    assert sorted(changes) == sorted((listings[f"SKU-{n:05d}"].id, "publish") for n in range(1, 4))
+    again = upload(client, seller.headers, csv_bytes(rows)).json["id"]
+    assert run(app, again) == "succeeded"
+    assert db.session.execute(sa.select(sa.func.count()).select_from(OutboxEvent)).scalar_one() == 3
