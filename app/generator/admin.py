@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_appbuilder import AppBuilder, ModelView
 from flask_appbuilder.actions import action
 from markupsafe import Markup
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
@@ -65,6 +66,12 @@ def _extra_fields(compiled: Compiled, columns: list[str], route_base: str) -> di
         elif isinstance(data_type, sa.ARRAY) and isinstance(data_type.item_type, sa.String):
             fields[column] = TextListField(column.replace("_", " ").capitalize(), [Optional()])
     return fields
+
+
+def _machine_only(model: type, column: str) -> bool:
+    """Columns kept for the database's sake (full-text vectors): nothing a person reads on a show page."""
+    columns = sa.inspect(model).columns
+    return column in columns and isinstance(columns[column].type, TSVECTOR)
 
 
 def _search_fields(mapper: sa.orm.Mapper, columns: list[str]) -> dict:
@@ -153,7 +160,7 @@ def build_view_class(compiled: Compiled, domain_name: str) -> type[ModelView]:
         "list_title": f"{options.label or model.__name__} ({domain_name})",
         "list_columns": list(options.list_columns or all_columns[:6]),
         "search_columns": list(options.search_columns or []),
-        "show_columns": list(options.show_columns or all_columns),
+        "show_columns": list(options.show_columns or [c for c in all_columns if not _machine_only(model, c)]),
         "add_columns": writable,
         "edit_columns": [c for c in writable if c not in _form_columns(compiled, list(plan.write_once))],
         "base_permissions": permissions,
