@@ -35,6 +35,9 @@ def major(amount: int, currency: str) -> float:
 class MoneyChartView(BaseView):
     route_base = "/payments/money"
     default_view = "chart"
+    # A read: the "show" permission, which trust-and-safety staff hold (a "can_chart" of its own was
+    # matched by no staff role but Admin).
+    method_permission_name = {"chart": "show"}
 
     @expose("/")
     @has_access

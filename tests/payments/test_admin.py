@@ -66,6 +66,18 @@ def test_daily_money_chart(staff_client, orders):
     assert "GMV per day (USD)" in html and "105" in html  # 10,500 cents captured
 
 
+def test_trust_and_safety_staff_read_the_chart_too(client, app_ctx, orders):
+    from admin.roles import TRUST_SAFETY
+
+    held_payment(orders)
+    ensure_staff(email="agent@bazaar.test", password="agent-password", role=TRUST_SAFETY)
+    db.session.commit()
+    client.post("/admin/login/", data={"username": "agent@bazaar.test", "password": "agent-password"})
+    page = client.get("/admin/payments/money/")
+    assert page.status_code == 200
+    assert "GMV per day (USD)" in page.get_data(as_text=True)
+
+
 def test_the_chart_needs_a_staff_login(client):
     response = client.get("/admin/payments/money/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
