@@ -107,7 +107,7 @@ def main() -> None:
     admin = local_postgres_admin_url()
     if admin is None:
         sys.exit("needs a local PostgreSQL on 127.0.0.1:5432 (or TEST_DATABASE_ADMIN_URL)")
-    name = f"bazaar_bench_import_{uuid.uuid4().hex[:8]}"
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(dsn_of(admin), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(admin, name)
