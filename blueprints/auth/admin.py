@@ -10,8 +10,6 @@ an integrator receives every marketplace event. It reaches the user's tokens at 
 
 from __future__ import annotations
 
-import uuid
-
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import AppBuilder, ModelView, expose
 from flask_appbuilder.actions import action
@@ -144,10 +142,7 @@ class MarketplaceUserView(ModelView):
         )
 
     def _user_or_404(self, pk: str) -> UserAccount:
-        try:
-            user = self.datamodel.get(uuid.UUID(pk))
-        except ValueError:
-            user = None
+        user = self.datamodel.get(pk)  # BazaarInterface: a malformed id finds nothing
         if user is None:
             abort(404)
         return user
@@ -160,12 +155,7 @@ class MarketplaceUserView(ModelView):
         to = request.args.get("to", "")
         if to not in TARGETS:
             abort(400)
-        try:
-            user = self.datamodel.get(uuid.UUID(pk))
-        except ValueError:
-            user = None
-        if user is None:
-            abort(404)
+        user = self._user_or_404(pk)
         verb, change = TARGETS[to]
         form = ReasonForm()
         if request.method == "POST" and form.validate_on_submit():
