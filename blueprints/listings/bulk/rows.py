@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from flask import current_app
 
 from app.db import db
 from app.generator.fastload import FastLoader
+from app.generator.fields import STORABLE_TEXT
 from blueprints.listings.bulk.attributes import Check, compile_attributes_check
 from blueprints.listings.conditions import Rubric, load_rubrics
 from blueprints.listings.models import Category, ListingCondition
@@ -29,7 +31,8 @@ from blueprints.listings.validation import check_content
 JSON_CELLS = ("condition_answers", "attributes", "photos", "shipping_options")
 INT_CELLS = ("price_amount", "quantity")
 FLOAT_CELLS = ("latitude", "longitude")  # the schema's Float field reads numeric text
-TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
+TRUE, FALSE = frozenset({"true", "yes", "1", "y"}), frozenset({"false", "no", "0", "n", ""})
+DIGITS = re.compile(r"-?[0-9]+\Z").match
 # What a listing created through the API gets when a field is left out (the model's defaults).
 DEFAULTS: dict[str, Any] = {"description": "", "quantity": 1, "condition_answers": {}, "attributes": {}, "photos": [],
                             "shipping_options": [], "language": "english"}  # fmt: skip
@@ -90,6 +93,13 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(errors))]
 
 
+def _reportable(sku: str | None) -> str | None:
+    """The sku as the report can store it: NUL and lone surrogates escaped, at most 100 characters."""
+    if sku is None or STORABLE_TEXT.match(sku):
+        return None if sku is None else sku[:100]
+    return sku.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")[:100]
+
+
 class RowValidator:
     """Validates rows of one seller's import; caches categories and rubrics for the whole file."""
 
@@ -142,24 +152,28 @@ class RowValidator:
             text = value.strip() if isinstance(value, str) else value
             if text == "" and key not in ("description",):
                 continue
-            try:
-                if kind == "text":
-                    values[key] = value
-                elif kind == "json":
+            if kind == "text":
+                values[key] = value
+            elif kind == "json":
+                try:
                     values[key] = json.loads(text)
-                elif kind == "int":
-                    values[key] = int(text) if text.lstrip("-").isdigit() else text  # the schema names bad ones
-                elif kind == "float":
-                    values[key] = text
-                elif key == "publish":
-                    if text.lower() not in TRUE | FALSE:
-                        raise ValueError("Not a valid boolean.")
-                    values[key] = text.lower() in TRUE
+                except ValueError:
+                    issues.append(Issue(number, key, "invalid_json", "Not valid JSON."))
+            elif kind == "int":
+                # ASCII digits only ("²" and "٣" are digits to str.isdigit and int()); the schema names the rest
+                values[key] = int(text) if DIGITS(text) else text
+            elif kind == "float":
+                values[key] = text
+            elif kind == "publish":
+                flag = text.lower()
+                if flag in TRUE:
+                    values[key] = True
+                elif flag in FALSE:
+                    values[key] = False
                 else:
-                    values[key] = value
-            except ValueError:
-                message = "Not valid JSON." if key in JSON_CELLS else "Not a valid boolean."
-                issues.append(Issue(number, key, code_of(message), message))
+                    issues.append(Issue(number, key, "invalid_type", "Not a valid boolean."))
+            else:
+                values[key] = value
         if attributes:
             merged = values.get("attributes") if isinstance(values.get("attributes"), dict) else {}
             values["attributes"] = {**merged, **attributes}
@@ -175,6 +189,8 @@ class RowValidator:
         if not isinstance(publish, bool):
             issues.append(Issue(number, "publish", "invalid_type", "Not a valid boolean."))
         body: dict[str, Any] = {k: v for k, v in cells.items() if k not in ("category", "price_amount", "currency")}
+        if sku is not None:
+            body["sku"] = sku  # the schema's sku field: its length and NUL checks and messages, as in the API
         category = self.categories.get(str(cells.get("category", "")).strip())
         if "category" not in cells:
             issues.append(Issue(number, "category", "required", "Missing data for required field."))
@@ -214,8 +230,9 @@ class RowValidator:
             if values.get("photos"):
                 values["photos"] = sorted(values["photos"], key=lambda p: p.get("order", 0))
         if issues:
+            shown = _reportable(sku)
             for issue in issues:
-                issue.sku = sku
+                issue.sku = shown
             return issues
         sku = sku or "auto-" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:24]
         if len(sku) > 100:

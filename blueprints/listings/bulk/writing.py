@@ -34,7 +34,9 @@ COMPARED = (
     "latitude", "longitude", "language",
 )  # fmt: skip
 IMPORTER = Actor.system("listings.import")
-_FIRST_COMPARED = 3  # existing rows are (id, sku, status, *COMPARED)
+DELETED_SKU = "A deleted listing of this seller has this sku."
+_DELETED, _FIRST_COMPARED = 3, 4  # existing rows are (id, sku, status, deleted, *COMPARED)
+_PUBLISHABLE = frozenset({ListingStatus.DRAFT.value, ListingStatus.PAUSED.value})  # what _update publishes
 
 
 @dataclass
@@ -58,11 +60,12 @@ def write_rows(seller_id: uuid.UUID, rows: list[ValidRow], issues: list[Issue]) 
     existing = {
         row.sku: row
         for row in db.session.execute(
-            sa.select(Listing.id, Listing.sku, Listing.status, *(getattr(Listing, c) for c in COMPARED)).where(
-                Listing.seller_id == seller_id, Listing.sku == sa.any_(skus), Listing.deleted_at.is_(None)
-            )
+            sa.select(
+                Listing.id, Listing.sku, Listing.status, Listing.deleted_at.is_not(None),
+                *(getattr(Listing, c) for c in COMPARED),
+            ).where(Listing.seller_id == seller_id, Listing.sku == sa.any_(skus))
         )
-    }
+    }  # fmt: skip
     fresh = [r for r in rows if r.sku not in existing]
     _copy_new(seller_id, fresh)
     outcome.created = len(fresh)
@@ -70,9 +73,13 @@ def write_rows(seller_id: uuid.UUID, rows: list[ValidRow], issues: list[Issue]) 
         current = existing.get(row.sku)
         if current is None:
             continue
+        if current[_DELETED]:  # the seller deleted it: neither brought back nor duplicated (the sku stays taken)
+            issues.append(Issue(row.row, "sku", "conflict", DELETED_SKU, row.sku))
+            continue
         values = row.values
         wanted = tuple([values.get(c, DEFAULTS.get(c)) for c in COMPARED])
-        if current[_FIRST_COMPARED:] == wanted:  # one tuple comparison (enums are StrEnums: equal to their values)
+        # one tuple comparison (enums are StrEnums: equal to their values); a kept draft may still need publishing
+        if current[_FIRST_COMPARED:] == wanted and not (row.publish and current.status in _PUBLISHABLE):
             outcome.skipped += 1
             continue
         try:
