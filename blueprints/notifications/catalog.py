@@ -127,6 +127,12 @@ KINDS: dict[str, Kind] = {
               link="/offers/{offer_id}", sample={**_OFFER, "reason": "Too low"}),
         _kind("offer_expiring", "offers", "An offer expires soon", "in_app email push sms", "in_app push",
               link="/offers/{offer_id}", sample={**_OFFER, "expires_at": "2026-11-27T18:00:00+00:00"}),
+        _kind("offer_expired", "offers", "An offer expired", "in_app email push", "in_app email push",
+              link="/offers/{offer_id}", sample={**_OFFER, "from_state": "pending"}),
+        _kind("offer_withdrawn", "offers", "An offer was withdrawn", "in_app email push", "in_app push",
+              link="/offers/{offer_id}", sample=_OFFER),
+        _kind("offer_cancelled", "offers", "An offer can no longer be taken", "in_app email push",
+              "in_app email push", link="/offers/{offer_id}", sample={**_OFFER, "reason": "The item was sold"}),
         # --- orders and money: payments cannot be switched off ---
         _kind("payment_held", "payments", "A payment is held in escrow", "in_app email push", "in_app email push",
               "in_app email", link="/orders/{order_id}", sample={**_ORDER, "role": "seller"}),

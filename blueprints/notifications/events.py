@@ -61,6 +61,11 @@ PARTIES = ("buyer_id", "seller_id")
 FINAL_VERIFICATION = {"approved", "rejected", "verified", "failed"}
 
 
+def _lapsed(payload: dict[str, Any]) -> bool:
+    """An accepted offer whose checkout window passed unpaid (not an offer left unanswered)."""
+    return payload.get("from_state") == "accepted"
+
+
 def _price_drop(payload: dict[str, Any]) -> bool:
     return payload.get("reason") == "price_drop"
 
@@ -81,6 +86,13 @@ ROUTES = declare(
     Route("offers.OfferAccepted", "offer_accepted", to=party("author")),
     Route("offers.OfferDeclined", "offer_declined", to=party("author")),
     Route("offers.OfferExpiringSoon", "offer_expiring", to=party("awaiting")),
+    # an unanswered offer expired: its author hears; an accepted offer lapsed unpaid: both parties do
+    Route("offers.OfferExpired", "offer_expired", to=party("author"), when=lambda p: not _lapsed(p)),
+    Route("offers.OfferExpired", "offer_expired", to=fields(*PARTIES), when=_lapsed),
+    Route("offers.OfferWithdrawn", "offer_withdrawn", to=counterparty("author")),
+    # listing gone or another offer accepted: the buyer hears (the seller caused it); staff: both hear
+    Route("offers.OfferCancelled", "offer_cancelled", to="buyer_id"),
+    Route("offers.OfferCancelled", "offer_cancelled", to="seller_id", when=lambda p: p.get("by") == "staff"),
     # payments and orders (mandatory in-app + email)
     Route("payments.PaymentHeld", "payment_held", to="seller_id", extra={"role": "seller"}),
     Route("payments.PaymentHeld", "payment_held", to="buyer_id", extra={"role": "buyer"}),

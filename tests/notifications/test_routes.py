@@ -8,7 +8,15 @@ from datetime import timedelta
 from app.db import utcnow
 from blueprints.listings.events import SavedSearchMatched
 from blueprints.messaging.events import MessageSent
-from blueprints.offers.events import OfferAccepted, OfferCountered, OfferDeclined, OfferExpiringSoon
+from blueprints.offers.events import (
+    OfferAccepted,
+    OfferCancelled,
+    OfferCountered,
+    OfferDeclined,
+    OfferExpired,
+    OfferExpiringSoon,
+    OfferWithdrawn,
+)
 from blueprints.payments.events import PaymentHeld, PayoutSent
 from tests.notifications.conftest import notifications_of
 
@@ -65,6 +73,41 @@ def test_offer_events_reach_the_party_who_must_act_or_whose_offer_it_was(notif_a
     assert accepted.body == "The buyer accepted your counter-offer of 40.00 EUR; they pay next."
     declined = next(n for n in notifications_of(BUYER) if n.kind == "offer_declined")
     assert declined.body == "Your offer of 40.00 EUR was declined: Below the minimum."
+
+
+def test_an_unanswered_offer_that_expires_is_told_to_its_author_only(notif_app, emit, drain):
+    emit(OfferExpired(**offer_fields(to_state="expired", by="system"), actor="system"))
+    drain()
+    assert kinds_of(BUYER) == ["offer_expired"] and kinds_of(SELLER) == []
+    (expired,) = notifications_of(BUYER)
+    assert expired.body == "Your offer of 40.00 EUR expired without an answer."
+
+
+def test_an_accepted_offer_that_lapses_unpaid_is_told_to_both_parties(notif_app, emit, drain):
+    emit(OfferExpired(**offer_fields(from_state="accepted", to_state="expired", by="system"), actor="system"))
+    drain()
+    assert kinds_of(BUYER) == ["offer_expired"] and kinds_of(SELLER) == ["offer_expired"]
+    assert all("lapsed" in n.body for n in notifications_of(BUYER) + notifications_of(SELLER))
+
+
+def test_a_withdrawn_offer_is_told_to_the_party_who_was_to_answer(notif_app, emit, drain):
+    emit(
+        OfferWithdrawn(**offer_fields(to_state="withdrawn"), actor=f"user:{BUYER}"),
+        OfferWithdrawn(**offer_fields(to_state="withdrawn", author="seller", by="seller"), actor=f"user:{SELLER}"),
+    )
+    drain()
+    assert kinds_of(SELLER) == ["offer_withdrawn"] and kinds_of(BUYER) == ["offer_withdrawn"]
+
+
+def test_a_cancelled_offer_reaches_the_buyer_and_the_seller_only_when_staff_cancelled(notif_app, emit, drain):
+    another = "Another offer on this listing was accepted."
+    emit(OfferCancelled(**offer_fields(to_state="cancelled", by="system", reason=another), actor="system"))
+    drain()
+    assert kinds_of(BUYER) == ["offer_cancelled"] and kinds_of(SELLER) == []
+    assert notifications_of(BUYER)[0].body == f"The offer of 40.00 EUR was cancelled: {another}"
+    emit(OfferCancelled(**offer_fields(to_state="cancelled", by="staff", reason="Counterfeit"), actor="staff:1"))
+    drain()
+    assert kinds_of(SELLER) == ["offer_cancelled"] and len(kinds_of(BUYER)) == 2
 
 
 def test_the_expiry_reminder_goes_to_the_party_awaited(notif_app, emit, drain):
