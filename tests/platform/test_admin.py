@@ -8,6 +8,7 @@ import pytest
 
 from admin.accounts import ensure_staff
 from admin.roles import TRUST_SAFETY
+from app.db import utcnow
 from blueprints.listings.models import ListingStatus
 from tests.listings.factories import make_category, make_listing
 
@@ -90,9 +91,11 @@ def test_dashboard_charts_listings_negotiations_and_payments_by_state(client, st
     category = make_category(name="Lamps")
     for status in (ListingStatus.PUBLISHED, ListingStatus.PUBLISHED, ListingStatus.SOLD):
         make_listing(category_id=category, status=status)
+    make_listing(category_id=category, status=ListingStatus.PUBLISHED, deleted_at=utcnow())
     login(client, "agent@bazaar.test", "agent-password")
     html = client.get("/admin/").get_data(as_text=True)
-    assert chart_bars(html, "Listings by status") == {"published": "2", "sold": "1"}
+    # A soft-deleted listing is not counted as published: it has its own bar.
+    assert chart_bars(html, "Listings by status") == {"published": "2", "sold": "1", "deleted": "1"}
     # Nothing negotiated or paid yet: the charts say so instead of drawing empty bars.
     for title in ("Negotiations by status", "Payments by state"):
         assert chart_bars(html, title) == {} and "No data yet" in html
