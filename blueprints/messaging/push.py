@@ -117,14 +117,15 @@ def to_user(user_id: uuid.UUID, state: dict[str, Any]) -> Emit:
     return ("thread.updated", state, f"user:{user_id}")
 
 
-def after_commit(emits: list[Emit]) -> None:
-    """Emit each ``(event, payload, rooms)`` after the current transaction commits (never if it rolls back).
+def now(emits: list[Emit]) -> None:
+    """Emit each ``(event, payload, rooms)`` at once: for a change already committed (autocommit).
 
     Several rooms in one emit cost one message-queue publish, and a socket in more than one of them
     gets the event once."""
+    for event, payload, rooms in emits:
+        emit_to_room(event, payload, rooms)  # type: ignore[arg-type]
 
-    def send() -> None:
-        for event, payload, rooms in emits:
-            emit_to_room(event, payload, rooms)  # type: ignore[arg-type]
 
-    on_commit(send)
+def after_commit(emits: list[Emit]) -> None:
+    """:func:`now`, once the current transaction commits (never if it rolls back)."""
+    on_commit(lambda: now(emits))

@@ -3,7 +3,8 @@
 - ``room.join {"room": "thread:<id>"}``: participants only; anyone else gets the same 404 ack as for a
   thread that does not exist.
 - ``message.send``: the REST send with ``thread_id``; acked with the stored message (``duplicate`` for a
-  resend of the same ``client_id``). Persisted and committed first, then ``message.new`` goes to the room.
+  resend of the same ``client_id``). Persisted and committed first (a text message in one autocommit
+  statement), then ``message.new`` goes to the room.
 - ``message.read``: read receipt up to a message; ``message.read`` goes to the room.
 - ``typing``: relayed to the thread room (not to the sender) at most once per user and thread every
   ``TYPING_THROTTLE_MS`` (Redis ``SET NX PX``, shared by every web process).
@@ -59,13 +60,18 @@ def _run(func: Callable[..., T], /, **kwargs: Any) -> T:
 
 def message_send(principal: Principal, payload: Any) -> dict[str, Any]:
     data = _SEND.load(payload)
-    result = _run(
-        sending.send_message,
-        thread_id=data.pop("thread_id"),
-        actor=Actor.from_principal(principal),
-        **data,
-    )
-    db.session.commit()
+    actor = Actor.from_principal(principal)
+    if data.get("attachment_ids"):
+        result = _run(sending.send_message, thread_id=data.pop("thread_id"), actor=actor, **data)
+        db.session.commit()
+    else:  # one autocommit statement, pushed once it returns
+        result = _run(
+            sending.send_text_now,
+            thread_id=data["thread_id"],
+            actor=actor,
+            client_id=data["client_id"],
+            body=data["body"],
+        )
     return {"ok": True, "duplicate": result.duplicate, "id": result.id, "message": result.message}
 
 

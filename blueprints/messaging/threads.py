@@ -1,7 +1,8 @@
 """Threads: one per (listing, buyer), who takes part, read markers, per-participant archive, the inbox.
 
-A thread's participants never change after it is opened, so this process caches them: joining a
-thread room or relaying ``typing`` asks no database once the thread has been seen.
+A thread's participants and listing never change after it is opened, so this process caches them:
+joining a thread room, relaying ``typing`` or building a send's events asks no database once the
+thread has been seen.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -25,21 +26,39 @@ from blueprints.messaging.events import ThreadOpened
 from blueprints.messaging.models import Message, Thread
 
 NOT_FOUND = "No such thread."
-_PARTICIPANTS: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]] = {}
+
+
+class ThreadFacts(NamedTuple):
+    """What never changes once a thread is opened."""
+
+    buyer_id: uuid.UUID
+    seller_id: uuid.UUID
+    listing_id: uuid.UUID
+
+
+_FACTS: dict[uuid.UUID, ThreadFacts] = {}
 _CACHE_MAX = 100_000
+
+
+def facts(thread_id: uuid.UUID) -> ThreadFacts | None:
+    """Buyer, seller and listing of a thread (cached in this process), or None when it does not exist."""
+    found = _FACTS.get(thread_id)
+    if found is None:
+        row = db.session.execute(
+            select(Thread.buyer_id, Thread.seller_id, Thread.listing_id).where(Thread.id == thread_id)
+        ).first()
+        if row is None:
+            return None
+        if len(_FACTS) >= _CACHE_MAX:
+            _FACTS.clear()
+        found = _FACTS[thread_id] = ThreadFacts(*row)
+    return found
 
 
 def participants(thread_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
     """(buyer_id, seller_id) of a thread, or None when it does not exist."""
-    pair = _PARTICIPANTS.get(thread_id)
-    if pair is None:
-        row = db.session.execute(select(Thread.buyer_id, Thread.seller_id).where(Thread.id == thread_id)).first()
-        if row is None:
-            return None
-        if len(_PARTICIPANTS) >= _CACHE_MAX:
-            _PARTICIPANTS.clear()
-        pair = _PARTICIPANTS[thread_id] = (row.buyer_id, row.seller_id)
-    return pair
+    found = facts(thread_id)
+    return None if found is None else (found.buyer_id, found.seller_id)
 
 
 def is_participant(thread_id: uuid.UUID, user_id: uuid.UUID | None) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.events import OutboxEvent
 from app.extensions import db
-from blueprints.messaging.models import Message
+from blueprints.messaging.models import Message, Thread
 from tests.messaging.conftest import send
 
 
@@ -183,8 +183,8 @@ def test_system_messages_are_idempotent_per_key_and_reach_both_sides(app, client
     assert client.get("/messages/inbox", headers=seller.headers).get_json()["unread_total"] == 1
 
 
-def test_a_send_is_two_statements_and_writes_what_publish_would(app, client, buyer, seller, thread):
-    """The hot path: lock the thread, then message, thread, outbox row and the relay's wake-up at once."""
+def test_a_send_is_one_statement_and_writes_what_publish_would(app, client, buyer, seller, thread):
+    """The hot path: thread lock, message, thread, outbox row and the relay's wake-up in one statement."""
     from sqlalchemy import event
 
     from app.events import outbox_values
@@ -202,8 +202,8 @@ def test_a_send_is_two_statements_and_writes_what_publish_would(app, client, buy
         message = send(client, seller, thread["id"], "Yes, still available").get_json()
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    lock, store = [s for s in statements if "messaging." in s or "outbox" in s or "pg_notify" in s]
-    assert "FOR UPDATE" in lock and "outbox_events" in store and "pg_notify" in store, statements
+    [sent] = [s for s in statements if "messaging." in s or "outbox" in s or "pg_notify" in s]
+    assert "FOR UPDATE" in sent and "outbox_events" in sent and "pg_notify" in sent, statements
     [_, stored] = db.session.execute(
         select(OutboxEvent)
         .where(OutboxEvent.aggregate_id == thread["id"], OutboxEvent.type == MessageSent.type)
@@ -241,3 +241,38 @@ def test_concurrent_sends_get_contiguous_seqs_and_matching_events(app, buyer, se
     assert sorted(by_id.values()) == list(range(1, 25))
     events = outbox("messaging.MessageSent", thread["id"])
     assert sorted((uuid.UUID(e["message_id"]), e["seq"]) for e in events) == sorted(by_id.items())
+
+
+def test_socket_sends_and_concurrent_resends_get_contiguous_seqs_and_one_message_each(app, buyer, seller, thread):
+    """``send_text_now`` (Socket.IO's one autocommit statement) from 8 threads at once, each message sent
+    twice or three times under the same client_id: no duplicate, no seq used up, events match."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.generator import Actor
+    from blueprints.messaging import sending
+
+    tid = uuid.UUID(thread["id"])
+
+    def one(index: int) -> tuple[str, str, bool]:
+        n = index % 16
+        author = buyer if n % 2 else seller
+        with app.app_context():
+            result = sending.send_text_now(
+                thread_id=tid, actor=Actor("user", str(author.id)), client_id=f"c-{n}", body=f"message {n}"
+            )
+        return f"c-{n}", result.id, result.duplicate
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        acks = list(pool.map(one, [*range(16), *range(16), *range(8)]))
+    stored = dict(
+        db.session.execute(select(Message.client_id, Message.id).where(Message.thread_id == tid)).tuples().all()
+    )
+    assert len(stored) == 16
+    assert all(str(stored[client_id]) == message_id for client_id, message_id, _ in acks)
+    assert sorted(client_id for client_id, _, duplicate in acks if not duplicate) == sorted(stored)
+    by_id = dict(db.session.execute(select(Message.id, Message.seq).where(Message.thread_id == tid)).tuples().all())
+    assert sorted(by_id.values()) == list(range(1, 17))
+    events = outbox("messaging.MessageSent", thread["id"])
+    assert sorted((uuid.UUID(e["message_id"]), e["seq"]) for e in events) == sorted(by_id.items())
+    last_seq = db.session.execute(select(Thread.last_seq).where(Thread.id == tid)).scalar_one()
+    assert last_seq == 16

@@ -48,3 +48,19 @@ def test_an_idle_connection_killed_by_the_server_is_replaced(engine, monkeypatch
         conn.execute("SELECT pg_terminate_backend(%s)", (second,))
     with pytest.raises(OperationalError):  # the control: used again at once, it is not pinged
         backend_pid(engine)
+
+
+def test_autocommit_connections_commit_each_statement_and_a_dead_idle_one_is_replaced(app, monkeypatch, test_environ):
+    admin = test_environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
+    with app.app_context():
+        with pool.autocommit() as conn:
+            assert conn.autocommit
+            first = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+            conn.execute("CREATE TEMP TABLE seen (n int)")
+            conn.execute("INSERT INTO seen VALUES (1)")
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # committed already
+        with psycopg.connect(admin, autocommit=True) as other:
+            assert other.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone()[0]  # type: ignore[index]
+        monkeypatch.setattr(pool, "IDLE_PING_SECONDS", 0.0)
+        with pool.autocommit() as conn:  # no error: the ping found it dead and the pool handed another
+            assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != first  # type: ignore[index]
