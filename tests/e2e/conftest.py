@@ -98,27 +98,58 @@ def pytest_collection_modifyitems(session, config, items):  # type: ignore[no-un
     items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
 
 
-@pytest.fixture(scope="module")
-def e2e_environ(postgres_admin_url, test_environ) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
-    """A database and a Redis of the system's own: its relay and worker must never consume the events
-    of in-process tests (they share nothing with the rest of the suite)."""
+@pytest.fixture(scope="session")
+def e2e_template(postgres_admin_url, test_environ) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database migrated, synced (roles, permissions) and seeded once per run, by the same commands as
+    an operator's first start, that every system's database is cloned from (CREATE DATABASE ... TEMPLATE):
+    each module still gets the freshly seeded state, without paying ~30 s of migrate + sync + seed."""
     import psycopg
 
     from app.migrate import upgrade
     from tests.conftest import _psycopg_dsn
 
-    name = f"bazaar_e2e_{uuid.uuid4().hex[:10]}"
+    name = f"bazaar_e2e_template_{uuid.uuid4().hex[:10]}"
     admin_dsn = _psycopg_dsn(postgres_admin_url)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     redis = start_redis()
+    try:
+        url = database_url(postgres_admin_url, name)
+        upgrade(url)
+        environ = {**os.environ, **test_environ, "DATABASE_URL": url, "REDIS_URL": redis.url}
+        environ.pop("SOCKETIO_MESSAGE_QUEUE", None)
+        _cli(environ, "admin", "sync")
+        _cli(environ, "seed")
+        # Each clone gets an empty Redis of its own: the seeded state must live in the database only.
+        import redis as redis_client
+
+        assert redis_client.Redis.from_url(redis.url).keys("*") == [], "seeding left state in Redis"
+        redis.stop()
+        yield name
+    finally:
+        redis.stop()
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def e2e_environ(postgres_admin_url, test_environ, e2e_template) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A database and a Redis of the system's own: its relay and worker must never consume the events
+    of in-process tests (they share nothing with the rest of the suite). The database is a copy of the
+    seeded template, so every module starts from the same fresh demo data."""
+    import psycopg
+
+    from tests.conftest import _psycopg_dsn
+
+    name = f"bazaar_e2e_{uuid.uuid4().hex[:10]}"
+    admin_dsn = _psycopg_dsn(postgres_admin_url)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{e2e_template}"')
+    redis = start_redis()
     url = database_url(postgres_admin_url, name)
-    upgrade(url)
     environ = {**os.environ, **test_environ, "DATABASE_URL": url, "REDIS_URL": redis.url}
     environ.pop("SOCKETIO_MESSAGE_QUEUE", None)
     try:
-        _cli(environ, "admin", "sync")
-        _cli(environ, "seed")
         yield environ
     finally:
         redis.stop()
