@@ -136,36 +136,60 @@ def get_socketio(app: Flask | None = None) -> SocketIO:
 
 
 def socket_principal() -> Principal:
-    principal = get_gateway().principal(request.sid)  # type: ignore[attr-defined]
+    return _connected(get_gateway().principal(request.sid))  # type: ignore[attr-defined]
+
+
+def on(app: Flask, event: str, *, request_context: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a handler ``fn(principal, payload) -> ack`` for a client event on ``/realtime``.
+
+    ``request_context=False`` runs it in an app context only, not in the Flask request Flask-SocketIO
+    builds for every event (request object, URL routing, cookie session, request teardown: a tenth of
+    a chat send's CPU); such a handler must not touch ``flask.request`` (``join_room``, ``request.sid``).
+    """
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        socketio = get_socketio(app)
+        if request_context:
+
+            @functools.wraps(fn)
+            def handler(payload: Any = None) -> Any:
+                return _answer(event, lambda: fn(socket_principal(), payload))
+
+            socketio.on_event(event, handler, namespace=NAMESPACE)
+        else:
+            gateway = get_gateway(app)
+
+            def bare_handler(sid: str, payload: Any = None) -> Any:
+                with app.app_context():
+                    return _answer(event, lambda: fn(_connected(gateway.principal(sid)), payload))
+
+            socketio.server.on(event, bare_handler, namespace=NAMESPACE)
+        return fn
+
+    return decorator
+
+
+def _connected(principal: Principal | None) -> Principal:
     if principal is None:
         raise SocketError(401, "Not connected.")
     return principal
 
 
-def on(app: Flask, event: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a handler ``fn(principal, payload) -> ack`` for a client event on ``/realtime``."""
+def _answer(event: str, handle: Callable[[], Any]) -> Any:
+    """The handler's ack; any error becomes an error ack (a bad event never takes the server down)."""
+    try:
+        return handle()
+    except SocketError as exc:
+        return exc.ack()
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return SocketError(422, "Invalid payload.", messages).ack()
+    except Exception:  # one bad event must never take the socket server down
+        log.exception("realtime handler %s failed", event)
+        from app.extensions import db
 
-    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def handler(payload: Any = None) -> Any:
-            try:
-                return fn(socket_principal(), payload)
-            except SocketError as exc:
-                return exc.ack()
-            except ValidationError as exc:
-                messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-                return SocketError(422, "Invalid payload.", messages).ack()
-            except Exception:  # one bad event must never take the socket server down
-                log.exception("realtime handler %s failed", event)
-                from app.extensions import db
-
-                db.session.rollback()
-                return SocketError(500, "Unexpected error; it has been logged.").ack()
-
-        get_socketio(app).on_event(event, handler, namespace=NAMESPACE)
-        return fn
-
-    return decorator
+        db.session.rollback()
+        return SocketError(500, "Unexpected error; it has been logged.").ack()
 
 
 def register_room_authorizer(app: Flask, kind: str, authorizer: RoomAuthorizer) -> None:

@@ -117,4 +117,5 @@ CLIENT_EVENTS: dict[str, Callable[[Principal, Any], dict[str, Any]]] = {
 def register(app: Flask) -> None:
     register_room_authorizer(app, "thread", authorize_thread_room)
     for event, handler in CLIENT_EVENTS.items():
-        on(app, event)(handler)
+        # message.send touches no flask.request: chat's hot path skips the per-event Flask request.
+        on(app, event, request_context=event != "message.send")(handler)
