@@ -105,3 +105,31 @@ def test_an_unchanged_draft_marked_publish_is_published(app, client, cameras_slu
     assert statuses == {"SKU-00001": ListingStatus.PUBLISHED, "SKU-00002": ListingStatus.DRAFT}
     status, job, _ = _import(app, client, seller, [row(1, publish="true"), row(2, publish="false")])
     assert (job["updated_count"], job["skipped_count"]) == (0, 2)  # published now: nothing left to do
+
+
+def test_a_failed_batch_write_stops_the_job_at_the_last_checkpoint(app, client, cameras_slug, seller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from blueprints.listings.bulk import runner
+    from blueprints.listings.models import ImportJob
+
+    written = []
+
+    def failing_write(seller_id, rows, issues):  # type: ignore[no-untyped-def]
+        if written:
+            raise RuntimeError("database went away")
+        written.append(len(rows))
+        return real_write(seller_id, rows, issues)
+
+    real_write = runner.write_rows
+    monkeypatch.setattr(runner, "write_rows", failing_write)
+    job_id = upload(client, seller.headers, csv_bytes([row(n) for n in range(1, 11)])).json["id"]
+    with pytest.raises(RuntimeError, match="database went away"):
+        run(app, job_id, batch_size=3)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job_id)
+    assert (job.status, job.processed_rows, job.created_count) == ("running", 3, 3)
+    monkeypatch.setattr(runner, "write_rows", real_write)
+    assert run(app, job_id, batch_size=3) == "succeeded"  # resumes after the checkpoint
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job_id)
+    assert (job.processed_rows, job.created_count) == (10, 10)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Listing)).scalar_one() == 10
