@@ -107,7 +107,7 @@ def test_an_unchanged_draft_marked_publish_is_published(app, client, cameras_slu
     assert (job["updated_count"], job["skipped_count"]) == (0, 2)  # published now: nothing left to do
 
 
-def test_a_failed_batch_write_stops_the_job_at_the_last_checkpoint(app, client, cameras_slug, seller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_write_stops_the_job_at_the_last_checkpoint(app, client, cameras_slug, seller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from blueprints.listings.bulk import runner
     from blueprints.listings.models import ImportJob
 
