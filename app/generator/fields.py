@@ -32,12 +32,37 @@ class StorableText(validate.Regexp):
         super().__init__(STORABLE_TEXT, error="Text must not contain NUL characters or lone surrogates.")
 
 
+_NUMBER_LIMIT = 2**63
+_TEXT_ERROR = "Text must not contain NUL characters or lone surrogates."
+_storable = STORABLE_TEXT.match
+
+
 def _check_json(value: Any, depth: int = 0) -> None:
+    """Refuse what PostgreSQL's JSON cannot store; the first problem found (depth first) is the message.
+
+    Plain dicts and lists check their scalar members inline (a call per member cost most of an
+    import row's check); anything else takes the general path below, with the same order and rules.
+    """
     if depth > MAX_JSON_DEPTH:
         raise ma.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
-    if isinstance(value, str):
-        if not STORABLE_TEXT.match(value):
-            raise ma.ValidationError("Text must not contain NUL characters or lone surrogates.")
+    kind = type(value)
+    if kind is dict:
+        if value and depth == MAX_JSON_DEPTH:  # its members sit one level deeper
+            raise ma.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
+        for key, item in value.items():
+            if type(key) is not str:
+                _check_json(key, depth + 1)
+            elif not _storable(key):
+                raise ma.ValidationError(_TEXT_ERROR)
+            _check_member(item, depth + 1)
+    elif kind is list:
+        if value and depth == MAX_JSON_DEPTH:
+            raise ma.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
+        for item in value:
+            _check_member(item, depth + 1)
+    elif isinstance(value, str):
+        if not _storable(value):
+            raise ma.ValidationError(_TEXT_ERROR)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             _check_json(key, depth + 1)
@@ -45,8 +70,21 @@ def _check_json(value: Any, depth: int = 0) -> None:
     elif isinstance(value, list):
         for item in value:
             _check_json(item, depth + 1)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _NUMBER_LIMIT:
         raise ma.ValidationError("Integers in JSON documents must fit in 64 bits.")
+
+
+def _check_member(item: Any, depth: int) -> None:
+    """``_check_json(item, depth)`` for a member at most ``MAX_JSON_DEPTH`` deep, scalars without a call."""
+    kind = type(item)
+    if kind is str:
+        if not _storable(item):
+            raise ma.ValidationError(_TEXT_ERROR)
+    elif kind is int:
+        if abs(item) >= _NUMBER_LIMIT:
+            raise ma.ValidationError("Integers in JSON documents must fit in 64 bits.")
+    elif kind is not bool and kind is not float and item is not None:
+        _check_json(item, depth)
 
 
 class JSONObject(ma.fields.Dict):

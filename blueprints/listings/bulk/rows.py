@@ -197,7 +197,7 @@ class RowValidator:
         elif category is None:
             issues.append(Issue(number, "category", "unknown_reference", "No such Category."))
         else:
-            body["category_id"] = str(category[0])
+            body["category_id"] = category[0]  # a UUID: the schema field takes it as is (no text round trip)
         if "price_amount" in cells or "currency" in cells:
             body["price"] = {"amount": cells.get("price_amount"), "currency": cells.get("currency")}
         loaded = self.loader.fast(body)
