@@ -33,6 +33,7 @@ from blueprints.listings.models import ImportFile, ImportIssue, ImportJob, Impor
 log = logging.getLogger(__name__)
 BATCH_SIZE = 2_000
 LOCK_SPACE = 6006  # advisory lock namespace of import jobs
+GC_YOUNG = 50_000  # allocations between collections of the youngest generation during a job
 SWITCH_INTERVAL = 0.0002  # seconds a thread may hold the GIL while the import's writer waits for it
 
 
@@ -96,15 +97,23 @@ def _collector_spared() -> Iterator[None]:
     Objects alive on entry (the parsed rows) move to the permanent generation until the job ends: a full
     collection then walks only what the batches allocate (it cost a third of the validation time).
     Skipped if something else in the process already froze objects (it will unfreeze them itself).
+    The youngest generation is also collected less often while the job runs (every ``GC_YOUNG``
+    allocations instead of 700): a row's temporaries are freed by reference counting long before, and
+    the frequent collections were still ~7 % of validation. Restored when the job ends.
     """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], GC_YOUNG), *thresholds[1:])
     try:
-        yield
+        if gc.get_freeze_count():
+            yield
+            return
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
     finally:
-        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def run_import(job_id: uuid.UUID, *, batch_size: int = BATCH_SIZE) -> str:
