@@ -50,7 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", DEFAULT_SECRET, "Flask session/CSRF secret; must be set in production"),
     Setting("DATABASE_URL", "", "postgresql+psycopg:// URL; empty = embedded PostgreSQL under ./var (run only)"),
     Setting("DATABASE_POOL_SIZE", 10, "SQLAlchemy pool size per process", "int"),
-    Setting("DATABASE_AUTOCOMMIT_POOL_SIZE", 4, "Autocommit connections per process (one-statement hot paths)", "int"),
+    Setting("DATABASE_AUTOCOMMIT_POOL_SIZE", 10, "Autocommit connections per process (one-statement hot paths)", "int"),
     Setting("REDIS_URL", "", "redis:// URL; empty = embedded Redis under ./var (run only)"),
     Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Base URL printed and used in links (emails, webhooks)"),
     Setting("LOG_LEVEL", "INFO", "Python log level"),

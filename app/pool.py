@@ -88,7 +88,7 @@ def _new_pool(app: Flask) -> ConnectionPool:
         url.render_as_string(hide_password=False),
         kwargs={**connect_args, "autocommit": True},
         min_size=1,
-        max_size=max(1, int(app.config.get("DATABASE_AUTOCOMMIT_POOL_SIZE", 4))),
+        max_size=max(1, int(app.config.get("DATABASE_AUTOCOMMIT_POOL_SIZE", 10))),
         check=_ping_autocommit_if_idle,
         reset=_note_autocommit_idle_since,
         name="bazaar-autocommit",
