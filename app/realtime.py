@@ -26,6 +26,7 @@ from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room, leave_room
 from marshmallow import ValidationError
 
+from app.realtime_queue import PipelinedRedisManager
 from app.security.identity import Principal, authenticate_token
 from app.security.tokens import TokenError
 
@@ -253,11 +254,18 @@ def _register_core_handlers(app: Flask, socketio: SocketIO, gateway: Gateway) ->
 
 
 def init_app(app: Flask) -> SocketIO:
+    url = app.config["SOCKETIO_MESSAGE_QUEUE"] or None
+    channel = app.config.get("SOCKETIO_CHANNEL", CHANNEL)
+    # Web processes publish from one thread in pipelines (app/realtime_queue.py); same channel and wire.
+    queue: dict[str, Any] = (
+        {"client_manager": PipelinedRedisManager(url, channel=channel)}
+        if url and url.startswith(("redis://", "rediss://"))
+        else {"message_queue": url, "channel": channel}
+    )
     socketio = SocketIO(
         app,
         async_mode="threading",  # explicit: installing gevent must not silently change the mode
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
-        channel=app.config.get("SOCKETIO_CHANNEL", CHANNEL),
+        **queue,
         cors_allowed_origins=[o for o in app.config["CORS_ORIGINS"].split(",") if o] or [],
         logger=False,
         engineio_logger=False,
