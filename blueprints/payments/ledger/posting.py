@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, String, Uuid, and_, column, event, insert, or_, select, true
-from sqlalchemy import values as sa_values
+from sqlalchemy import BigInteger, DateTime, String, Text, TextClause, Uuid, and_, bindparam, event, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -191,44 +191,59 @@ def post(
         if not allowed_balance(account.kind, balance + delta):
             raise InsufficientFunds(account, balance, delta)
     entry_id = uuid.uuid4()
-    entry = (
-        pg_insert(JournalEntry)
-        .values(
-            id=entry_id,
-            kind=kind,
-            reference=reference,
-            payment_id=payment_id,
-            payout_id=payout_id,
-            memo=memo,
-            posted_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["reference"])
-        .returning(JournalEntry.id)
-        .cte("entry")
-    )
     rows = sorted(((locked[a][0], a.currency, n) for a, n in nets.items()), key=lambda row: row[0])
-    lines = sa_values(
-        column("id", Uuid()),
-        column("account_id", Uuid()),
-        column("currency", String(3)),
-        column("amount", BigInteger()),
-        name="line",
-    ).data([(uuid.uuid4(), account_id, currency, amount) for account_id, currency, amount in rows])
-    # One round trip: the entry and its lines; no line is written when the reference already exists.
-    statement = (
-        insert(JournalLine)
-        .from_select(
-            ["id", "entry_id", "account_id", "currency", "amount"],
-            select(lines.c.id, entry.c.id, lines.c.account_id, lines.c.currency, lines.c.amount).select_from(
-                entry.join(lines, true())
-            ),
-        )
-        .add_cte(entry)
-        .returning(JournalLine.entry_id)
-    )
-    if not db.session.execute(statement).first():
+    parameters = {
+        "id": entry_id,
+        "kind": kind,
+        "reference": reference,
+        "payment_id": payment_id,
+        "payout_id": payout_id,
+        "memo": memo,
+        "posted_at": utcnow(),
+        "line_ids": [uuid.uuid4() for _ in rows],
+        "account_ids": [account_id for account_id, _currency, _amount in rows],
+        "currencies": [currency for _account_id, currency, _amount in rows],
+        "amounts": [amount for _account_id, _currency, amount in rows],
+    }
+    if not db.session.execute(_POST_ENTRY, parameters).first():
         raise DuplicatePosting(f"{reference!r} is already posted")
     return entry_id
+
+
+def _post_entry_statement() -> TextClause:
+    """One round trip: the entry and its lines; no line is written when the reference already exists.
+
+    Plain SQL, built once: SQLAlchemy 2.0 never caches a PostgreSQL ``INSERT ... ON CONFLICT``
+    (sqlalchemy#10445) and compiled this, the hottest write of the ledger, on every posting.
+    """
+    assert JournalEntry.__table__.fullname == "payments.journal_entries"
+    assert JournalLine.__table__.fullname == "payments.journal_lines"
+    return text(
+        "WITH entry AS ("
+        " INSERT INTO payments.journal_entries (id, kind, reference, payment_id, payout_id, memo, posted_at)"
+        " VALUES (:id, :kind, :reference, :payment_id, :payout_id, :memo, :posted_at)"
+        " ON CONFLICT (reference) DO NOTHING RETURNING id)"
+        " INSERT INTO payments.journal_lines (id, entry_id, account_id, currency, amount)"
+        " SELECT line.id, entry.id, line.account_id, line.currency, line.amount"
+        " FROM entry CROSS JOIN unnest(:line_ids, :account_ids, :currencies, :amounts)"
+        " AS line(id, account_id, currency, amount)"
+        " RETURNING entry_id"
+    ).bindparams(
+        bindparam("id", type_=Uuid()),
+        bindparam("kind", type_=String()),
+        bindparam("reference", type_=String()),
+        bindparam("payment_id", type_=Uuid()),
+        bindparam("payout_id", type_=Uuid()),
+        bindparam("memo", type_=Text()),
+        bindparam("posted_at", type_=DateTime(timezone=True)),
+        bindparam("line_ids", type_=ARRAY(Uuid())),
+        bindparam("account_ids", type_=ARRAY(Uuid())),
+        bindparam("currencies", type_=ARRAY(String())),
+        bindparam("amounts", type_=ARRAY(BigInteger())),
+    )
+
+
+_POST_ENTRY = _post_entry_statement()
 
 
 def ensure_accounts(accounts: Iterable[AccountRef]) -> None:
