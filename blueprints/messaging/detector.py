@@ -80,12 +80,14 @@ def _looks_like_phone(candidate: str) -> bool:
 def scan(text: str) -> list[Finding]:
     """Every off-platform contact signal in ``text``, in order of appearance, duplicates removed."""
     found: list[tuple[int, Finding]] = []
-    links = [(m.start(), m.end()) for m in _PAYMENT_LINK.finditer(text)]
-    for m in _PAYMENT_LINK.finditer(text):
-        found.append((m.start(), Finding(PAYMENT_LINK, m.group(0))))
-    emails = [(m.start(), m.end()) for m in _EMAIL.finditer(text)]
-    for m in _EMAIL.finditer(text):
-        found.append((m.start(), Finding(EMAIL, m.group(0).strip())))
+    # Each pattern runs once; one that needs a character the text lacks does not run (every payment
+    # link has a ".", every email an "@" or an "at"): chat sends scan every message.
+    link_matches = list(_PAYMENT_LINK.finditer(text)) if "." in text else []
+    email_matches = list(_EMAIL.finditer(text)) if "@" in text or "at" in text.lower() else []
+    links = [(m.start(), m.end()) for m in link_matches]
+    found += [(m.start(), Finding(PAYMENT_LINK, m.group(0))) for m in link_matches]
+    emails = [(m.start(), m.end()) for m in email_matches]
+    found += [(m.start(), Finding(EMAIL, m.group(0).strip())) for m in email_matches]
 
     def inside(spans: list[tuple[int, int]], start: int) -> bool:
         return any(a <= start < b for a, b in spans)
