@@ -62,6 +62,8 @@ class _Source:
         self.count = 0
 
     def const(self, value: Any, hint: str = "c") -> str:
+        if value is None or type(value) in (int, bool):  # a literal: loading it is cheaper than a global
+            return repr(value)
         self.count += 1
         name = f"{hint}_{self.count}"
         self.env[name] = value
@@ -302,12 +304,18 @@ def _schema_function(src: _Source, schema: ma.Schema, unknown: str | None = None
         src.emit(ind, f"{result} = {{}}")
         for key, target, field in fields:
             v, r = src.var("v"), src.var("r")
+            if field.required:  # a subscript (free try in 3.11) costs less than .get() and a test
+                src.emit(ind, "try:")
+                src.emit(ind + 1, f"{v} = {data}[{key!r}]")
+                src.emit(ind, "except KeyError:")
+                src.emit(ind + 1, "raise Unsure from None")
+                _emit_field(src, field, v, r, ind)
+                src.emit(ind, f"{result}[{target!r}] = {r}")
+                continue
             src.emit(ind, f"{v} = {data}.get({key!r}, MISSING)")
             src.emit(ind, f"if {v} is MISSING:")
             default = field.load_default
-            if field.required:
-                src.emit(ind + 1, "raise Unsure")
-            elif default is missing:
+            if default is missing:
                 src.emit(ind + 1, "pass")
             else:
                 call = "()" if callable(default) else ""

@@ -93,6 +93,20 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(errors))]
 
 
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _json_cell(text: str) -> Any:
+    """``json.loads`` of a stripped, non-empty cell, without its wrapper's checks and whitespace skipping."""
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        raise ValueError("Expecting value") from None
+    if end != len(text):
+        raise ValueError("Extra data")
+    return value
+
+
 def _reportable(sku: str | None) -> str | None:
     """The sku as the report can store it: NUL and lone surrogates escaped, at most 100 characters."""
     if sku is None or STORABLE_TEXT.match(sku):
@@ -156,7 +170,7 @@ class RowValidator:
                 values[key] = value
             elif kind == "json":
                 try:
-                    values[key] = json.loads(text)
+                    values[key] = _json_cell(text)
                 except ValueError:
                     issues.append(Issue(number, key, "invalid_json", "Not valid JSON."))
             elif kind == "int":
