@@ -26,8 +26,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import (
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Model, Timestamps, UUIDPk, db, utcnow
@@ -127,34 +140,31 @@ def schedule(
     if when.tzinfo is None:
         raise ValueError("due_at must be timezone-aware (UTC)")
     key = key or uuid.uuid4().hex
-    values = {
-        "id": uuid.uuid4(),
-        "name": name,
-        "key": key,
-        "due_at": when,
-        "payload": payload or {},
-        "state": SCHEDULED,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-    statement = insert(Timer).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["name", "key"],
-        set_={
-            "due_at": statement.excluded.due_at,
-            "payload": statement.excluded.payload,
-            "state": SCHEDULED,
-            "attempts": 0,
-            "last_error": None,
-            "fired_at": None,
-            "updated_at": now,
-        },
+    session.execute(
+        _ARM,
+        {"id": uuid.uuid4(), "name": name, "key": key, "due_at": when, "payload": payload or {}, "now": now},
     )
-    session.execute(statement)
     if when <= now + timedelta(seconds=1):
         session.info[_PENDING_NOTIFY] = True  # wake the relay at commit rather than at its next poll
     return key
+
+
+# Arm or re-arm (name, key): plain SQL built once, because SQLAlchemy 2.0 never caches a PostgreSQL
+# INSERT ... ON CONFLICT (sqlalchemy#10445) and compiled this on every schedule() call.
+_ARM = text(
+    "INSERT INTO platform.timers (id, name, key, due_at, payload, state, attempts, created_at, updated_at)"
+    " VALUES (:id, :name, :key, :due_at, :payload, :scheduled, 0, :now, :now)"
+    " ON CONFLICT (name, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload,"
+    " state = :scheduled, attempts = 0, last_error = NULL, fired_at = NULL, updated_at = :now"
+).bindparams(
+    bindparam("id", type_=Uuid()),
+    bindparam("name", type_=String()),
+    bindparam("key", type_=String()),
+    bindparam("due_at", type_=DateTime(timezone=True)),
+    bindparam("payload", type_=JSONB()),
+    bindparam("scheduled", value=SCHEDULED, type_=String()),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
 
 
 def cancel(name: str, key: str, *, session: Session | None = None) -> bool:
