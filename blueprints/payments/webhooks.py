@@ -8,10 +8,9 @@ Order does not matter: effects only move a payment forward along its transition 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import BigInteger, DateTime, String, bindparam, select, text
 
-from app.db import db
+from app.db import db, utcnow
 from blueprints.payments.escrow import apply_intent
 from blueprints.payments.models import Payment, ProviderEventRecord, SellerAccount
 from blueprints.payments.providers import get_provider
@@ -35,17 +34,15 @@ class RetryLater(Exception):
 def handle_event(event: ProviderEvent, *, provider: str) -> str:
     """Apply one provider event at most once; returns the outcome recorded for it."""
     claimed = db.session.execute(
-        pg_insert(ProviderEventRecord)
-        .values(
-            id=event.id,
-            provider=provider,
-            type=event.type,
-            created=event.created,
-            object_id=str(event.object.get("id") or "")[:255] or None,
-            outcome="processing",
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(ProviderEventRecord.id)
+        _CLAIM,
+        {
+            "id": event.id,
+            "provider": provider,
+            "type": event.type,
+            "created": event.created,
+            "object_id": str(event.object.get("id") or "")[:255] or None,
+            "received_at": utcnow(),
+        },
     ).first()
     if claimed is None:
         return "duplicate"
@@ -54,6 +51,22 @@ def handle_event(event: ProviderEvent, *, provider: str) -> str:
         ProviderEventRecord.__table__.update().where(ProviderEventRecord.id == event.id).values(outcome=outcome[:200])
     )
     return outcome
+
+
+# Claim an event id: plain SQL built once, because SQLAlchemy 2.0 never caches a PostgreSQL
+# INSERT ... ON CONFLICT (sqlalchemy#10445) and compiled this for every event.
+_CLAIM = text(
+    "INSERT INTO payments.provider_events (id, provider, type, created, object_id, outcome, received_at)"
+    " VALUES (:id, :provider, :type, :created, :object_id, 'processing', :received_at)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id"
+).bindparams(
+    bindparam("id", type_=String()),
+    bindparam("provider", type_=String()),
+    bindparam("type", type_=String()),
+    bindparam("created", type_=BigInteger()),
+    bindparam("object_id", type_=String()),
+    bindparam("received_at", type_=DateTime(timezone=True)),
+)
 
 
 def _apply(event: ProviderEvent) -> str:
