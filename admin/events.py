@@ -26,7 +26,7 @@ from app.events.outbox import OutboxEvent
 from app.events.records import EventDelivery
 from app.events.timers import Timer, rearm
 from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from app.events.webhook_service import EndpointError, check_event_types, check_url, forget_endpoints, new_secret
+from app.events.webhook_service import EndpointError, check_event_types, check_url, new_secret
 from app.events.webhook_service import replay as replay_delivery
 from app.generator.admin_data import BazaarInterface
 
@@ -193,14 +193,7 @@ class WebhookEndpointView(ModelView):
         item.url = item.url.strip()
 
     def post_add(self, item: WebhookEndpoint) -> None:
-        forget_endpoints()
         flash(f"Signing secret (shown once, give it to the integrator): {item.secret}", "warning")
-
-    def post_update(self, item: WebhookEndpoint) -> None:
-        forget_endpoints()
-
-    def post_delete(self, item: WebhookEndpoint) -> None:
-        forget_endpoints()
 
 
 FLOW_SQL = text(

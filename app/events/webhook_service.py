@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,7 +51,6 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_TIMER = "webhooks.attempt"
 MAX_ENDPOINTS_PER_OWNER = 20
-CACHE_SECONDS = 1.0
 
 
 class EndpointError(ValueError):
@@ -130,7 +127,6 @@ def create_endpoint(
     )
     session.add(endpoint)
     session.flush()
-    forget_endpoints()
     return endpoint
 
 
@@ -143,7 +139,6 @@ def update_endpoint(endpoint: WebhookEndpoint, changes: dict[str, Any]) -> Webho
         if field in changes:
             setattr(endpoint, field, changes[field])
     endpoint.updated_at = utcnow()
-    forget_endpoints()
     return endpoint
 
 
@@ -155,33 +150,32 @@ def rotate_secret(endpoint: WebhookEndpoint) -> str:
 
 
 # --- fan-out --------------------------------------------------------------------------------------
-_cache_lock = threading.Lock()
-_cache: dict[str, Any] = {"at": 0.0, "endpoints": ()}
-
-
-def forget_endpoints() -> None:
-    """Drop this process's endpoint cache (others refresh within CACHE_SECONDS)."""
-    with _cache_lock:
-        _cache["at"] = 0.0
+_ENDPOINTS_KEY = "webhooks.active_endpoints"
 
 
 def _active_endpoints(session: Session) -> tuple[tuple[uuid.UUID, tuple[str, ...]], ...]:
-    with _cache_lock:
-        if time.monotonic() - _cache["at"] < CACHE_SECONDS:
-            return _cache["endpoints"]
+    """The active endpoints, read once per delivery transaction.
+
+    Not cached across transactions: the delivery job reads its events before this runs, so an
+    endpoint committed before an event always receives it, and a deactivated one stops at once
+    (a time-based process cache missed new endpoints for up to its lifetime).
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_ENDPOINTS_KEY)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
     rows = session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.active.is_(True))
     ).all()
     endpoints = tuple((row.id, tuple(row.event_types)) for row in rows)
-    with _cache_lock:
-        _cache.update(at=time.monotonic(), endpoints=endpoints)
+    session.info[_ENDPOINTS_KEY] = (session.get_transaction(), endpoints)
     return endpoints
 
 
 @subscribe("*", name="webhooks.fan_out")
 def fan_out(event: Any) -> None:
     """Record a delivery per interested endpoint and arm its first attempt (in the delivery's transaction)."""
-    session = db.session
+    session = db.session()  # the Session itself: its transaction scopes the endpoint lookup
     if is_internal(event.type):
         return  # it carries a one-time token: subscribers inside the platform only
     targets = [endpoint_id for endpoint_id, types in _active_endpoints(session) if wants(list(types), event.type)]

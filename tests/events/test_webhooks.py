@@ -135,6 +135,40 @@ def test_only_interested_active_endpoints_receive_an_event(events_app, drain, re
     assert [d.endpoint_id for d in deliveries] == [wanted.id]
 
 
+def test_endpoint_changes_made_by_another_process_apply_to_the_next_event(events_app, drain, receiver):
+    first = create_endpoint(owner_id=None, url=receiver.url + "/first", event_types=["tests.*"])
+    db.session.commit()
+    publish(Pinged(aggregate_id=uuid.uuid4(), n=1))
+    db.session.commit()
+    drain(until=lambda: len(receiver.requests) >= 1)
+    # Another web process registers an endpoint and pauses the first one: nothing tells this one.
+    with db.engine.begin() as other_process:
+        other_process.execute(
+            WebhookEndpoint.__table__.insert().values(
+                id=uuid.uuid4(),
+                owner_id=None,
+                url=receiver.url + "/second",
+                description="",
+                event_types=["tests.*"],
+                secret="whsec_other",
+                active=True,
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+            )
+        )
+        other_process.execute(
+            WebhookEndpoint.__table__.update().where(WebhookEndpoint.id == first.id).values(active=False)
+        )
+    publish(Pinged(aggregate_id=uuid.uuid4(), n=2))
+    db.session.commit()
+    drain(until=lambda: len(receiver.requests) >= 2)
+    drain()
+    assert [(path, json.loads(body)["data"]["n"]) for path, _, body in receiver.requests] == [
+        ("/hooks/bazaar/first", 1),
+        ("/hooks/bazaar/second", 2),
+    ]
+
+
 def test_internal_events_never_leave_for_webhooks(events_app, drain, receiver):
     create_endpoint(owner_id=None, url=receiver.url, event_types=["*"])
     db.session.commit()
