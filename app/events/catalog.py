@@ -42,6 +42,7 @@ __all__ = [
     "is_internal",
     "iter_event_classes",
     "payload_schema",
+    "webhook_envelope",
     "webhook_event_types",
 ]
 
@@ -50,6 +51,7 @@ ENVELOPE_FIELDS = frozenset({"id", "occurred_at", "actor", "aggregate_id"})
 
 _REGISTRY: dict[tuple[str, int], type[DomainEvent]] = {}
 _INTERNAL_TYPES: set[str] = set()  # types with an ``internal`` version: never sent to webhooks
+_PERSONAL: dict[str, frozenset[str]] = {}  # type -> personal fields of any of its versions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +62,9 @@ class DomainEvent:
     version: ClassVar[int] = 1
     #: True for events that carry secrets (one-time tokens): subscribers get them, webhooks never do.
     internal: ClassVar[bool] = False
+    #: Payload fields with personal data (contact details, names, network identifiers, private text):
+    #: subscribers inside the platform get them, webhook bodies leave them out (integrators get ids).
+    personal: ClassVar[frozenset[str]] = frozenset()
 
     aggregate_id: uuid.UUID | str
     actor: str | None = None
@@ -79,6 +84,10 @@ class DomainEvent:
         _REGISTRY[key] = cls
         if cls.internal:
             _INTERNAL_TYPES.add(cls.type)
+        declared = {name for klass in cls.__mro__ for name in vars(klass).get("__annotations__", {})}
+        if unknown := cls.personal - declared:
+            raise ValueError(f"event {cls.type}: personal names no field: {sorted(unknown)}")
+        _PERSONAL[cls.type] = _PERSONAL.get(cls.type, frozenset()) | cls.personal
 
     @property
     def domain(self) -> str:
@@ -225,6 +234,21 @@ def event_types() -> list[str]:
 def webhook_event_types() -> list[str]:
     """The types integrators may receive: every declared type none of whose versions is ``internal``."""
     return sorted({t for (t, _v) in _REGISTRY} - _INTERNAL_TYPES)
+
+
+def personal_fields(event_type: str) -> frozenset[str]:
+    """Payload fields left out of webhook bodies: the personal fields of every version of the type
+    (so an event recorded under a version this process no longer declares is redacted too)."""
+    return _PERSONAL.get(event_type, frozenset())
+
+
+def webhook_envelope(event: DomainEvent | RecordedEvent) -> dict[str, Any]:
+    """The envelope integrators receive: the documented shape without the personal fields."""
+    envelope = event.envelope()
+    hidden = personal_fields(event.type)
+    if hidden:
+        envelope["data"] = {k: v for k, v in envelope["data"].items() if k not in hidden}
+    return envelope
 
 
 def is_internal(event_type: str) -> bool:

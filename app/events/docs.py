@@ -52,6 +52,7 @@ def catalog(*, include_subscribers: bool = False) -> dict[str, Any]:
                 "module": cls.__module__,
                 "payload": payload_schema(cls),
                 "webhooks": not cls.internal,
+                "personal": sorted(cls.personal),
                 "subscribers": [s.name for s in subscribers if s.wants(cls.type)],
             }
         )
@@ -70,6 +71,9 @@ def catalog_markdown() -> str:
             lines += [event["description"], ""]
         if not event["webhooks"]:
             lines += ["Internal: carries a secret, never sent to webhooks.", ""]
+        elif event["personal"]:
+            fields = ", ".join(f"`{name}`" for name in event["personal"])
+            lines += [f"Personal data, left out of webhook bodies: {fields}.", ""]
         lines += ["| field | schema | required |", "|---|---|---|"]
         required = set(event["payload"]["required"])
         for name, schema in event["payload"]["properties"].items():
@@ -100,6 +104,9 @@ td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}h2{margin-top:2r
 <td>{{ f.description }}</td></tr>{% endfor %}</table>
 {% for e in data.events %}<h2 id="{{ e.type }}-v{{ e.version }}">{{ e.type }} <small>v{{ e.version }}</small></h2>
 {% if e.description %}<p>{{ e.description }}</p>{% endif %}
+{% if not e.webhooks %}<p>Internal: carries a secret, never sent to webhooks.</p>
+{% elif e.personal %}<p>Personal data, left out of webhook bodies:
+{% for name in e.personal %}<code>{{ name }}</code> {% endfor %}</p>{% endif %}
 <table><tr><th>field</th><th>schema</th><th>required</th></tr>
 {% for name, s in e.payload.properties.items() %}<tr><td><code>{{ name }}</code></td>
 <td><code>{{ short(s) }}</code></td><td>{{ "yes" if name in e.payload.required else "no" }}</td></tr>

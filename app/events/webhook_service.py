@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
-from app.events.catalog import is_internal, webhook_event_types
+from app.events.catalog import is_internal, webhook_envelope, webhook_event_types
 from app.events.guard import backoff
 from app.events.subscribers import subscribe
 from app.events.timers import FiredTimer, cancel, on_timer, schedule
@@ -181,7 +181,7 @@ def fan_out(event: Any) -> None:
     targets = [endpoint_id for endpoint_id, types in _active_endpoints(session) if wants(list(types), event.type)]
     if not targets:
         return
-    body = json.dumps(event.envelope(), separators=(",", ":"), sort_keys=True)
+    body = json.dumps(webhook_envelope(event), separators=(",", ":"), sort_keys=True)
     now = utcnow()
     for endpoint_id in targets:
         delivery_id = session.execute(

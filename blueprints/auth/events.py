@@ -20,6 +20,7 @@ class UserRegistered(DomainEvent):
 
     type = "auth.UserRegistered"
     version = 1
+    personal = frozenset({"email", "display_name"})
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -33,6 +34,7 @@ class EmailVerificationRequested(DomainEvent):
     type = "auth.EmailVerificationRequested"
     version = 1
     internal = True  # the token takes over the address or the account: never sent to webhooks
+    personal = frozenset({"email", "display_name"})
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -46,6 +48,7 @@ class EmailVerified(DomainEvent):
 
     type = "auth.EmailVerified"
     version = 1
+    personal = frozenset({"email"})
     user_id: uuid.UUID
     email: str
 
@@ -57,6 +60,7 @@ class PasswordResetRequested(DomainEvent):
     type = "auth.PasswordResetRequested"
     version = 1
     internal = True  # the token takes over the address or the account: never sent to webhooks
+    personal = frozenset({"email", "display_name"})
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -70,6 +74,7 @@ class PasswordChanged(DomainEvent):
 
     type = "auth.PasswordChanged"
     version = 1
+    personal = frozenset({"email", "display_name"})
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -83,6 +88,7 @@ class NewLoginDetected(DomainEvent):
 
     type = "auth.NewLoginDetected"
     version = 1
+    personal = frozenset({"email", "display_name", "ip", "user_agent", "device_name"})
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -98,6 +104,7 @@ class MfaChanged(DomainEvent):
 
     type = "auth.MfaChanged"
     version = 1
+    personal = frozenset({"email", "display_name"})
     user_id: uuid.UUID
     email: str
     display_name: str
@@ -121,6 +128,7 @@ class UserSuspended(DomainEvent):
 
     type = "auth.UserSuspended"
     version = 1
+    personal = frozenset({"email", "reason"})
     user_id: uuid.UUID
     email: str
     reason: str
@@ -134,6 +142,7 @@ class UserReinstated(DomainEvent):
 
     type = "auth.UserReinstated"
     version = 1
+    personal = frozenset({"email", "reason"})
     user_id: uuid.UUID
     email: str
     reason: str
@@ -145,6 +154,7 @@ class RefreshTokenReuseDetected(DomainEvent):
 
     type = "auth.RefreshTokenReuseDetected"
     version = 1
+    personal = frozenset({"ip", "user_agent"})
     user_id: uuid.UUID
     session_id: uuid.UUID
     ip: str | None

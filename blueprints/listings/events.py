@@ -113,6 +113,7 @@ class SavedSearchMatched(DomainEvent):
 
     type = "listings.SavedSearchMatched"
     version = 1
+    personal = frozenset({"search_name"})
     saved_search_id: uuid.UUID
     user_id: uuid.UUID
     listing_id: uuid.UUID

@@ -37,6 +37,7 @@ class MessageSent(DomainEvent):
 
     type = "messaging.MessageSent"
     version = 1
+    personal = frozenset({"preview"})
 
     thread_id: uuid.UUID
     message_id: uuid.UUID

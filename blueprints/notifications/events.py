@@ -37,6 +37,7 @@ class DeliveryDeadLettered(DomainEvent):
 
     type = "notifications.DeliveryDeadLettered"
     version = 1
+    personal = frozenset({"error"})
     delivery_id: uuid.UUID
     user_id: uuid.UUID
     kind: str

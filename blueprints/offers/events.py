@@ -43,6 +43,7 @@ class OfferCreated(OfferTransitioned):
 
     type = "offers.OfferCreated"
     version = 1
+    personal = frozenset({"message"})
     message: str
     expires_at: datetime
 
@@ -53,6 +54,7 @@ class OfferCountered(OfferTransitioned):
 
     type = "offers.OfferCountered"
     version = 1
+    personal = frozenset({"message"})
     previous_offer_id: uuid.UUID
     message: str
     expires_at: datetime

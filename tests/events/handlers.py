@@ -44,6 +44,18 @@ class SecretIssued(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContactShared(DomainEvent):
+    """Test event with personal data: subscribers inside the platform get it, webhook bodies do not."""
+
+    type = "tests.ContactShared"
+    version = 1
+    personal = frozenset({"email", "ip"})
+    user_id: uuid.UUID
+    email: str
+    ip: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlakyHappened(DomainEvent):
     type = "tests.FlakyHappened"
     version = 1

@@ -156,6 +156,18 @@ def test_the_catalog_prints_as_markdown(app):
     assert "Subscribers: `tests.recorder_a`, `tests.recorder_b`, `webhooks.fan_out`" in result.output
 
 
+def test_the_catalog_names_the_personal_fields_webhooks_leave_out(client, app):
+    data = client.get("/docs/events.json").json
+    shared = next(e for e in data["events"] if e["type"] == "tests.ContactShared")
+    assert shared["personal"] == ["email", "ip"] and shared["webhooks"] is True
+    html = client.get("/docs/events").get_data(as_text=True)
+    assert "Personal data, left out of webhook bodies:\n<code>email</code> <code>ip</code>" in html
+    secret = html.split('id="tests.SecretIssued-v1"', 1)[1].split("<h2", 1)[0]
+    assert "never sent to webhooks" in secret
+    markdown = app.test_cli_runner().invoke(args=["events", "catalog"]).output
+    assert "Personal data, left out of webhook bodies: `email`, `ip`." in markdown
+
+
 def test_the_realtime_bridge_pushes_committed_events_to_rooms_only(app, make_app, drain, token_for):
     rt_app = make_app(SOCKETIO_MESSAGE_QUEUE="off", **FAST)  # the test client needs no message queue
     user, other = uuid.uuid4(), uuid.uuid4()

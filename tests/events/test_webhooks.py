@@ -18,7 +18,7 @@ from app.events.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEn
 from app.events.webhook_service import create_endpoint, replay
 from app.events.webhooks import verify_signature
 from app.extensions import db
-from tests.events.handlers import FlakyHappened, Pinged, SecretIssued
+from tests.events.handlers import ContactShared, FlakyHappened, Pinged, SecretIssued
 
 # --- a receiver -----------------------------------------------------------------------------------
 
@@ -180,6 +180,18 @@ def test_internal_events_never_leave_for_webhooks(events_app, drain, receiver):
     assert [json.loads(body)["type"] for _, _, body in receiver.requests] == ["tests.Pinged"]
     assert b"one-time-token" not in b"".join(body for _, _, body in receiver.requests)
     assert [d.event_type for d in db.session.execute(select(WebhookDelivery)).scalars()] == ["tests.Pinged"]
+
+
+def test_webhook_bodies_leave_out_personal_fields(events_app, drain, receiver):
+    create_endpoint(owner_id=None, url=receiver.url, event_types=["tests.ContactShared"])
+    db.session.commit()
+    user_id = uuid.uuid4()
+    publish(ContactShared(aggregate_id=user_id, user_id=user_id, email="ana@example.com", ip="203.0.113.9"))
+    db.session.commit()
+    drain(until=lambda: len(receiver.requests) >= 1)
+    body = receiver.requests[0][2]
+    assert json.loads(body)["data"] == {"user_id": str(user_id)}
+    assert b"ana@example.com" not in body and b"203.0.113.9" not in body
 
 
 def test_a_delivery_gives_up_after_its_window_and_a_replay_sends_it_again(events_app, drain, receiver, monkeypatch):
