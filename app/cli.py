@@ -229,6 +229,17 @@ def register_cli(app: Flask) -> None:
             app.cli.add_command(command)
 
 
-main = FlaskGroup(name="bazaar", create_app=_create_app, add_default_commands=True, load_dotenv=False)
+class _BazaarGroup(FlaskGroup):
+    """``bazaar --help`` lists the commands that need no app even when the settings are incomplete
+    (a fresh machine): the configuration error is printed above them, not instead of them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            return super().list_commands(ctx)
+        except SystemExit:
+            return sorted(click.Group.list_commands(self, ctx))
+
+
+main = _BazaarGroup(name="bazaar", create_app=_create_app, add_default_commands=True, load_dotenv=False)
 for _command in (*COMMANDS, run_command, mail_group):
     main.add_command(_command)

@@ -88,3 +88,14 @@ def test_cli_prints_one_clear_line_on_a_bad_setting():
     assert result.stderr.strip() == (
         "configuration error: DATABASE_URL: must start with postgresql+psycopg:// (psycopg 3)"
     )
+
+
+def test_help_lists_the_app_free_commands_even_without_settings():
+    bazaar = Path(sys.executable).with_name("bazaar")
+    result = subprocess.run(
+        [str(bazaar), "--help"], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("configuration error: DATABASE_URL: not set")
+    commands = result.stdout.split("Commands:", 1)[1].split()
+    assert {"run", "config", "db", "mail"} <= set(commands)
