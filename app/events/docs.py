@@ -31,7 +31,9 @@ SIGNATURE = (
     "Webhook deliveries are POSTs of the envelope as JSON with the header "
     "`Bazaar-Signature: t=<unix seconds>,v1=<hex>`, where v1 = HMAC-SHA256(secret, f'{t}.{raw body}'). "
     "Verify over the raw body in constant time and refuse t older than 5 minutes. "
-    "Retries back off exponentially for up to 3 days; answer 2xx within 10 s."
+    "Retries back off exponentially for up to 3 days; answer 2xx within 10 s. "
+    "Delivery is at least once (deduplicate on `id`). First attempts leave in commit order per "
+    "aggregate, but a retried delivery can arrive after later ones: order by `occurred_at`."
 )
 
 
