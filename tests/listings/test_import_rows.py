@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -133,3 +135,60 @@ def test_a_failed_write_stops_the_job_at_the_last_checkpoint(app, client, camera
     job = db.session.get(ImportJob, job_id)
     assert (job.processed_rows, job.created_count) == (10, 10)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Listing)).scalar_one() == 10
+
+
+def test_characters_copy_escapes_arrive_unchanged(app, client, cameras_slug, seller) -> None:  # type: ignore[no-untyped-def]
+    odd = 'tab\there, back\\slash, \\N, cr\rlf\nbell\b\v\f, é ☃ "quoted"'
+    lines = [
+        {"sku": f"ODD-{n}", "title": title, "description": odd, "category": "cameras", "price_amount": 500 + n,
+         "currency": "EUR", "condition": "good", "location_label": label, "country": "FR",
+         "latitude": -0.0, "longitude": 1e-07, "attributes": {"brand": odd}}
+        for n, (title, label) in enumerate([("Plain title", None), (odd[:100], "Lyon\t2e"), ("Clean", "Paris")])
+    ]  # fmt: skip
+    content = "\n".join(json.dumps(line) for line in lines).encode()
+    job_id = upload(client, seller.headers, content, name="odd.jsonl").json["id"]
+    assert run(app, job_id, batch_size=2) == "succeeded"
+    assert (
+        client.get(f"/listings/imports/{job_id}/report.csv", headers=seller.headers).get_data(as_text=True).count("\n")
+        == 1
+    )  # the header only
+    for line in lines:
+        listing = db.session.execute(sa.select(Listing).where(Listing.sku == line["sku"])).scalar_one()
+        got = {k: getattr(listing, k) for k in ("title", "description", "location_label", "latitude", "longitude")}
+        assert got == {k: line[k] for k in got}
+        assert listing.attributes == {"brand": odd} and listing.status == ListingStatus.DRAFT
+
+
+def test_a_validation_error_in_the_child_fails_the_run_and_no_child_lingers(
+    app, client, cameras_slug, seller, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from blueprints.listings.bulk import rows
+
+    def broken(self, number, raw):  # type: ignore[no-untyped-def]
+        if number == 4:
+            raise ValueError("validator bug")
+        return real(self, number, raw)
+
+    real = rows.RowValidator.validate
+    monkeypatch.setattr(rows.RowValidator, "validate", broken)
+    job_id = upload(client, seller.headers, csv_bytes([row(n) for n in range(1, 8)])).json["id"]
+    before = _children()
+    with pytest.raises(RuntimeError, match="validator bug"):
+        run(app, job_id, batch_size=3)
+    assert _children() == before  # the validating child was reaped
+    monkeypatch.setattr(rows.RowValidator, "validate", real)
+    assert run(app, job_id, batch_size=3) == "succeeded"  # resumes after the checkpoint (rows 1-3)
+    job = client.get(f"/listings/imports/{job_id}", headers=seller.headers).json
+    assert (job["processed_rows"], job["created_count"], job["failed_count"]) == (7, 7, 0)
+
+
+def _children() -> set[str]:
+    """Pids of this process's children, zombies included, from /proc."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+    return found

@@ -53,6 +53,7 @@ class ValidRow:
     sku: str
     publish: bool
     values: dict[str, Any] = field(default_factory=dict)  # Listing column -> value
+    copy_text: str | None = None  # its COPY text (writing.copy_text), when formatted ahead of the write
 
 
 def code_of(message: str) -> str:

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import gc
 import logging
-import queue
-import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.db import db, utcnow
+from blueprints.listings.bulk.ahead import validate_batch, validated_ahead
 from blueprints.listings.bulk.reading import ImportFileError, iter_batches, read_file
 from blueprints.listings.bulk.rows import Issue, RowValidator, ValidRow
 from blueprints.listings.bulk.writing import Outcome, write_rows
@@ -34,7 +31,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 2_000
 LOCK_SPACE = 6006  # advisory lock namespace of import jobs
 GC_YOUNG = 50_000  # allocations between collections of the youngest generation during a job
-SWITCH_INTERVAL = 0.0002  # seconds a thread may hold the GIL while the import's writer waits for it
 
 
 def _notify(job: ImportJob) -> None:
@@ -162,93 +158,13 @@ def _run_rows(job: ImportJob, rows: list, batch_size: int) -> str:
     validator = RowValidator(seller_id=job.seller_id, is_csv=job.file_format == "csv")
     if job.mode == ImportMode.ALL_OR_NOTHING:
         return _all_or_nothing(job, rows, validator, batch_size)
-    seen: dict[str, int] = {}
-    with _BatchWriter(job) as writer:  # PostgreSQL writes batch n while this thread validates batch n + 1
-        for batch in iter_batches(rows, job.processed_rows, batch_size):
-            writer.put(batch, *_validate(batch, validator, seen))
-    db.session.refresh(job)  # the writer's session moved the counters and the checkpoint
+    write = job.mode == ImportMode.CREATE_VALID
+    with validated_ahead(rows, job.processed_rows, batch_size, validator) as batches:  # validated in a child
+        for batch, valid, issues in batches:
+            if write:
+                _count(job, write_rows(job.seller_id, valid, issues))
+            _finish_batch(job, batch, issues)
     return _close(job)
-
-
-class _BatchWriter:
-    """A thread that writes validated batches in order, each with its report lines and checkpoint in one commit.
-
-    It has its own app context, so its own session and connection. Batches go through a queue of one:
-    validation runs at most one batch ahead. If the writer fails, the next ``put`` (or the exit) raises its
-    error; if validation fails, the writer stops after the batch in hand. Either way every committed batch
-    carried its checkpoint, so a rerun resumes after the last one.
-    """
-
-    def __init__(self, job: ImportJob) -> None:
-        self.app = current_app._get_current_object()  # type: ignore[attr-defined]
-        self.job_id, self.write = job.id, job.mode == ImportMode.CREATE_VALID
-        self.queue: queue.Queue[tuple[list, list[ValidRow], list[Issue]] | None] = queue.Queue(maxsize=1)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name=f"import-writer-{job.id}", daemon=True)
-
-    def __enter__(self) -> _BatchWriter:
-        # The writer mostly waits on PostgreSQL; after each wait it needs the GIL back from the validating
-        # thread, which by default keeps it up to 5 ms: with a dozen round trips per batch that convoy cost
-        # more than the overlap saved. A short interval hands it over at once (restored on exit).
-        self.interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        self.thread.start()
-        return self
-
-    def put(self, batch: list, valid: list[ValidRow], issues: list[Issue]) -> None:
-        while True:
-            self._raise_failure()
-            try:
-                self.queue.put((batch, valid, issues), timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def __exit__(self, kind: object, error: object, trace: object) -> None:
-        while self.thread.is_alive():
-            try:
-                self.queue.put(None, timeout=0.5)  # after the batches already queued
-                break
-            except queue.Full:
-                continue
-        self.thread.join()
-        sys.setswitchinterval(self.interval)
-        if kind is None:
-            self._raise_failure()
-
-    def _raise_failure(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        try:
-            with self.app.app_context():
-                job = db.session.get(ImportJob, self.job_id)
-                while (item := self.queue.get()) is not None:
-                    batch, valid, issues = item
-                    if self.write:
-                        _count(job, write_rows(job.seller_id, valid, issues))
-                    _finish_batch(job, batch, issues)
-        except BaseException as error:  # noqa: BLE001 - handed to the validating thread, which raises it
-            self.error = error
-            while self.queue.get() is not None:  # unblock a producer waiting on a full queue
-                pass
-
-
-def _validate(batch: list, validator: RowValidator, seen: dict[str, int]) -> tuple[list[ValidRow], list[Issue]]:
-    valid: list[ValidRow] = []
-    issues: list[Issue] = []
-    for number, raw in batch:
-        result = validator.validate(number, raw)
-        if isinstance(result, ValidRow):
-            first = seen.setdefault(result.sku, number)
-            if first != number:
-                issues.append(Issue(number, "sku", "duplicate", f"Same sku as row {first}.", result.sku))
-                continue
-            valid.append(result)
-        else:
-            issues.extend(result)
-    return valid, issues
 
 
 def _count(job: ImportJob, outcome: Outcome) -> None:
@@ -276,7 +192,7 @@ def _all_or_nothing(job: ImportJob, rows: list, validator: RowValidator, batch_s
     seen: dict[str, int] = {}
     valid_rows: list[ValidRow] = []
     for batch in iter_batches(rows, 0, batch_size):
-        valid, issues = _validate(batch, validator, seen)
+        valid, issues = validate_batch(batch, validator, seen)
         valid_rows.extend(valid)
         _finish_batch(job, batch, issues)
     if job.failed_count:

@@ -1,0 +1,102 @@
+"""Validating an import's batches in a forked child process, one batch ahead of the job's writes.
+
+In one process, validating (pure Python) and writing (COPY formatting, round trips) shared one GIL:
+validation alone kept a core busy while PostgreSQL left the other half idle. Here a child validates
+batch n + 1 on the other core while the job's process writes batch n.
+
+The child is forked once the file is parsed and the validator loaded, so it starts with the rows,
+the categories and the rubrics: validation reads no database. It closes every file descriptor it
+inherited but its end of the pipe and stdio (so it holds no database connection, nor the job's advisory
+lock, even for a moment after the job's process died) and ends with ``os._exit`` (no finalizer of the
+parent's objects runs in it).
+Each batch's valid rows and issues come back pickled through a pipe, whose backpressure keeps the
+child at most about one batch ahead. It writes nothing, so a resumed run sees committed batches only.
+
+Lifetime: the child is killed and reaped when the job's loop ends, however it ends. If the job's
+process dies outright (SIGKILL; RQ kills the work horse's whole process group), the child's next send
+fails, as nobody holds the pipe's reading end any more, and it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
+
+from blueprints.listings.bulk.reading import iter_batches
+from blueprints.listings.bulk.rows import Issue, RowValidator, ValidRow
+from blueprints.listings.bulk.writing import copy_text
+
+Validated = tuple[list, list[ValidRow], list[Issue]]  # a batch of (row number, raw row), its valid rows, its issues
+
+
+def validate_batch(batch: list, validator: RowValidator, seen: dict[str, int]) -> tuple[list[ValidRow], list[Issue]]:
+    """The batch's valid rows and issues; ``seen`` (sku -> first row) carries duplicates across batches."""
+    valid: list[ValidRow] = []
+    issues: list[Issue] = []
+    for number, raw in batch:
+        result = validator.validate(number, raw)
+        if isinstance(result, ValidRow):
+            first = seen.setdefault(result.sku, number)
+            if first != number:
+                issues.append(Issue(number, "sku", "duplicate", f"Same sku as row {first}.", result.sku))
+                continue
+            valid.append(result)
+        else:
+            issues.extend(result)
+    return valid, issues
+
+
+class _Failure(str):
+    """The traceback of an error raised while validating in the child."""
+
+
+def _validate_all(rows: list, start: int, size: int, validator: RowValidator, sender: Connection) -> None:
+    seen: dict[str, int] = {}
+    try:
+        for batch in iter_batches(rows, start, size):
+            valid, issues = validate_batch(batch, validator, seen)
+            for row in valid:
+                row.copy_text = copy_text(row)  # formatting COPY text is the other half of the CPU work
+            sender.send((valid, issues))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the job stopped reading: it ended or died
+    except BaseException:  # noqa: BLE001 - raised again in the job's process
+        sender.send(_Failure(traceback.format_exc()))
+
+
+@contextmanager
+def validated_ahead(rows: list, start: int, size: int, validator: RowValidator) -> Iterator[Iterator[Validated]]:
+    """The batches of ``rows`` from ``start``, each with its validation, validated in a child process."""
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: it keeps only the pipe's writing end and stdio, so no database or Redis socket
+        try:
+            os.closerange(3, writing)
+            os.closerange(writing + 1, os.sysconf("SC_OPEN_MAX"))
+            _validate_all(rows, start, size, validator, Connection(writing, readable=False))
+        finally:
+            os._exit(0)  # no atexit hook nor finalizer of the parent's objects runs here
+    os.close(writing)  # the child holds the only writing end: its death reads as end of file
+    receiver = Connection(reading, writable=False)
+    try:
+        yield _received(receiver, rows, start, size)
+    finally:
+        receiver.close()
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _received(receiver: Connection, rows: list, start: int, size: int) -> Iterator[Validated]:
+    for batch in iter_batches(rows, start, size):
+        try:
+            result = receiver.recv()
+        except EOFError:
+            raise RuntimeError("the import's validating process ended early") from None
+        if isinstance(result, _Failure):
+            raise RuntimeError(f"validating the import failed:\n{result}")
+        yield batch, *result
