@@ -6,21 +6,22 @@ batch n + 1 on the other core while the job's process writes batch n.
 
 The child is forked once the file is parsed and the validator loaded, so it starts with the rows,
 the categories and the rubrics: validation reads no database. It closes every file descriptor it
-inherited but its end of the pipe and stdio (so it holds no database connection, nor the job's advisory
-lock, even for a moment after the job's process died) and ends with ``os._exit`` (no finalizer of the
-parent's objects runs in it).
-Each batch's valid rows and issues come back pickled through a pipe, whose backpressure keeps the
-child at most about one batch ahead. It writes nothing, so a resumed run sees committed batches only.
+inherited but its end of a socket pair and stdio (so it holds no database connection, nor the job's
+advisory lock, even for a moment after the job's process died) and ends with ``os._exit`` (no finalizer
+of the parent's objects runs in it). Each batch's valid rows (with their COPY text while batches create
+listings) and issues come back pickled through the socket pair, whose backpressure keeps the child at
+most about one batch ahead. It writes nothing, so a resumed run sees committed batches only.
 
 Lifetime: the child is killed and reaped when the job's loop ends, however it ends. If the job's
 process dies outright (SIGKILL; RQ kills the work horse's whole process group), the child's next send
-fails, as nobody holds the pipe's reading end any more, and it exits.
+fails, as nobody holds the other end any more, and it exits.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -54,49 +55,67 @@ class _Failure(str):
     """The traceback of an error raised while validating in the child."""
 
 
-def _validate_all(rows: list, start: int, size: int, validator: RowValidator, sender: Connection) -> None:
+def _validate_all(rows: list, start: int, size: int, validator: RowValidator, job: Connection, fresh: bool) -> None:
     seen: dict[str, int] = {}
     try:
         for batch in iter_batches(rows, start, size):
             valid, issues = validate_batch(batch, validator, seen)
-            for row in valid:
-                row.copy_text = copy_text(row)  # formatting COPY text is the other half of the CPU work
-            sender.send((valid, issues))
+            while job.poll():  # the job's latest word on whether its batches still create listings
+                fresh = job.recv()
+            # COPY text is the other big part of the CPU work, but useless for rows found by sku (a re-run);
+            # plain tuples pickle faster than the dataclass
+            sent = [(r.row, r.sku, r.publish, r.values, copy_text(r) if fresh else None) for r in valid]
+            job.send((sent, issues))
     except (BrokenPipeError, ConnectionResetError):
         return  # the job stopped reading: it ended or died
     except BaseException:  # noqa: BLE001 - raised again in the job's process
-        sender.send(_Failure(traceback.format_exc()))
+        job.send(_Failure(traceback.format_exc()))
+
+
+class Ahead:
+    """The job's side: iterate for the validated batches, say after each write whether it created listings."""
+
+    def __init__(self, child: Connection, rows: list, start: int, size: int, fresh: bool) -> None:
+        self.child, self.rows, self.start, self.size, self.fresh = child, rows, start, size, fresh
+
+    def __iter__(self) -> Iterator[Validated]:
+        for batch in iter_batches(self.rows, self.start, self.size):
+            try:
+                result = self.child.recv()
+            except EOFError:
+                raise RuntimeError("the import's validating process ended early") from None
+            if isinstance(result, _Failure):
+                raise RuntimeError(f"validating the import failed:\n{result}")
+            sent, issues = result
+            yield batch, [ValidRow(*fields) for fields in sent], issues
+
+    def created(self, fresh: bool) -> None:
+        """Whether the last batch created listings: the child formats COPY text ahead only while they do."""
+        if fresh != self.fresh:
+            self.fresh = fresh
+            with suppress(OSError):  # the child may be done already
+                self.child.send(fresh)
 
 
 @contextmanager
-def validated_ahead(rows: list, start: int, size: int, validator: RowValidator) -> Iterator[Iterator[Validated]]:
+def validated_ahead(rows: list, start: int, size: int, validator: RowValidator, *, write: bool) -> Iterator[Ahead]:
     """The batches of ``rows`` from ``start``, each with its validation, validated in a child process."""
-    reading, writing = os.pipe()
+    job_end, child_end = socket.socketpair()
     pid = os.fork()
-    if pid == 0:  # the child: it keeps only the pipe's writing end and stdio, so no database or Redis socket
+    if pid == 0:  # the child: it keeps only its end of the socket pair and stdio, so no database or Redis socket
         try:
-            os.closerange(3, writing)
-            os.closerange(writing + 1, os.sysconf("SC_OPEN_MAX"))
-            _validate_all(rows, start, size, validator, Connection(writing, readable=False))
+            kept = child_end.fileno()
+            os.closerange(3, kept)
+            os.closerange(kept + 1, os.sysconf("SC_OPEN_MAX"))
+            _validate_all(rows, start, size, validator, Connection(child_end.detach()), write)
         finally:
             os._exit(0)  # no atexit hook nor finalizer of the parent's objects runs here
-    os.close(writing)  # the child holds the only writing end: its death reads as end of file
-    receiver = Connection(reading, writable=False)
+    child_end.close()  # the child holds the only other end: its death reads as end of file
+    child = Connection(job_end.detach())
     try:
-        yield _received(receiver, rows, start, size)
+        yield Ahead(child, rows, start, size, write)
     finally:
-        receiver.close()
+        child.close()
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-
-
-def _received(receiver: Connection, rows: list, start: int, size: int) -> Iterator[Validated]:
-    for batch in iter_batches(rows, start, size):
-        try:
-            result = receiver.recv()
-        except EOFError:
-            raise RuntimeError("the import's validating process ended early") from None
-        if isinstance(result, _Failure):
-            raise RuntimeError(f"validating the import failed:\n{result}")
-        yield batch, *result

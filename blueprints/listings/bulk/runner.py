@@ -159,10 +159,12 @@ def _run_rows(job: ImportJob, rows: list, batch_size: int) -> str:
     if job.mode == ImportMode.ALL_OR_NOTHING:
         return _all_or_nothing(job, rows, validator, batch_size)
     write = job.mode == ImportMode.CREATE_VALID
-    with validated_ahead(rows, job.processed_rows, batch_size, validator) as batches:  # validated in a child
-        for batch, valid, issues in batches:
+    with validated_ahead(rows, job.processed_rows, batch_size, validator, write=write) as ahead:  # in a child
+        for batch, valid, issues in ahead:
             if write:
-                _count(job, write_rows(job.seller_id, valid, issues))
+                outcome = write_rows(job.seller_id, valid, issues)
+                ahead.created(outcome.created > 0)
+                _count(job, outcome)
             _finish_batch(job, batch, issues)
     return _close(job)
 
