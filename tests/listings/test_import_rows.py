@@ -192,3 +192,21 @@ def _children() -> set[str]:
         except (OSError, IndexError, ValueError):
             continue
     return found
+
+
+def test_the_validating_child_ignores_shutdown_signals(app, client, cameras_slug, seller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    from blueprints.listings.bulk import rows
+
+    def signalled(self, number, raw):  # type: ignore[no-untyped-def]
+        if number == 4:  # runs in the child: a worker's warm-shutdown signal must not end it (nor run RQ's handler)
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(self, number, raw)
+
+    real = rows.RowValidator.validate
+    monkeypatch.setattr(rows.RowValidator, "validate", signalled)
+    job_id = upload(client, seller.headers, csv_bytes([row(n) for n in range(1, 8)])).json["id"]
+    assert run(app, job_id, batch_size=3) == "succeeded"
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Listing)).scalar_one() == 7

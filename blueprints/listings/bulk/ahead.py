@@ -31,6 +31,7 @@ from blueprints.listings.bulk.reading import iter_batches
 from blueprints.listings.bulk.rows import Issue, RowValidator, ValidRow
 from blueprints.listings.bulk.writing import copy_text
 
+_SHUTDOWN = (signal.SIGTERM, signal.SIGINT)
 Validated = tuple[list, list[ValidRow], list[Issue]]  # a batch of (row number, raw row), its valid rows, its issues
 
 
@@ -101,9 +102,19 @@ class Ahead:
 def validated_ahead(rows: list, start: int, size: int, validator: RowValidator, *, write: bool) -> Iterator[Ahead]:
     """The batches of ``rows`` from ``start``, each with its validation, validated in a child process."""
     job_end, child_end = socket.socketpair()
-    pid = os.fork()
+    # A worker's SIGTERM/SIGINT (RQ: warm shutdown; its handlers write to Redis) is the job's to handle: the
+    # child ignores them, set before any can reach it, and ends when the job stops reading or dies.
+    pid, mask = -1, signal.pthread_sigmask(signal.SIG_BLOCK, _SHUTDOWN)
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:  # the job's process, also if the fork failed
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if pid == 0:  # the child: it keeps only its end of the socket pair and stdio, so no database or Redis socket
         try:
+            for shutdown in _SHUTDOWN:
+                signal.signal(shutdown, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             kept = child_end.fileno()
             os.closerange(3, kept)
             os.closerange(kept + 1, os.sysconf("SC_OPEN_MAX"))
