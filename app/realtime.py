@@ -256,7 +256,8 @@ def _register_core_handlers(app: Flask, socketio: SocketIO, gateway: Gateway) ->
 def init_app(app: Flask) -> SocketIO:
     url = app.config["SOCKETIO_MESSAGE_QUEUE"] or None
     channel = app.config.get("SOCKETIO_CHANNEL", CHANNEL)
-    # Web processes publish from one thread in pipelines (app/realtime_queue.py); same channel and wire.
+    # Web processes publish from one thread in pipelines, emits only while another web process is alive
+    # (app/realtime_queue.py); same channel and wire.
     queue: dict[str, Any] = (
         {"client_manager": PipelinedRedisManager(url, channel=channel)}
         if url and url.startswith(("redis://", "rediss://"))
