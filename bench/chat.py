@@ -28,14 +28,16 @@ with the load average: on a shared machine CPU per message resists the other loa
 Target on the 2-core machine: >= 500 persisted msg/s (1), p99 < 20 ms at 300 msg/s (2), 0 lost; and
 for bazaar the database holds exactly the messages acked.
 
-Measured 2026-11-26 on the shared 2-core machine (other sessions' tests running), defaults:
-- 1 worker (load avg 4.1-5.1): relay closed 676 msg/s (server 1.02 ms CPU/msg, clients 0.50);
-  bazaar closed 399 msg/s (server 1.60 ms, clients 0.60, PostgreSQL 0.56), open @300/s p50 2.9 ms,
-  p99 9.0 ms, lost 0, stored == sent. Before the one-statement send, the app-context handler and
-  the pipelined publisher (main at b9d7790, load avg 5.2-6.8): closed 258 msg/s (server 3.23 ms,
-  clients 0.72, PostgreSQL 0.80), open @300/s saturated (p50 2.7 s, p99 4.3 s).
-- ``--workers 2`` (load avg 5.1-5.5): bazaar closed 582 msg/s (server 1.91 ms CPU/msg), open @300/s
-  p50 6.9 ms, p99 65 ms (half the pushes cross processes through Redis), lost 0.
+Measured 2026-11-26 on the 2-core machine (quiet: load avg 1.2-5.5 with the bench itself), defaults,
+``--only bazaar``, 1 worker, main (20386b0) and web processes publishing emits only to live peers
+(app/realtime_queue.py) alternated: 5 runs of main: closed 832-1225 msg/s (server 0.73-0.98 ms
+CPU/msg), open @300/s p50 1.6-2.3 ms, p99 3.7-16.9 ms (server 1.07-1.37 ms CPU/msg); 7 runs with
+peers-only publishing: closed 774-1336 msg/s (server 0.64-0.95 ms), open @300/s p50 1.4-2.2 ms, p99
+2.9-12.7 ms (server 0.73-1.14 ms CPU/msg, mean 0.94 vs 1.20); lost 0, stored == sent in every run.
+Earlier under other sessions' load (avg 4-7), main measured closed 440-611 msg/s, p99 9-93 ms.
+- ``--workers 2`` (both processes publish to each other; load avg 5.1-5.5): closed 810 msg/s (server
+  0.95 ms CPU/msg), open @300/s p50 2.0 ms, p99 8.2 ms (half the pushes cross processes through
+  Redis), lost 0, stored == sent.
 """
 
 from __future__ import annotations
