@@ -34,7 +34,11 @@ Measured 2026-11-26 on the 2-core machine (quiet: load avg 1.2-5.5 with the benc
 CPU/msg), open @300/s p50 1.6-2.3 ms, p99 3.7-16.9 ms (server 1.07-1.37 ms CPU/msg); 7 runs with
 peers-only publishing: closed 774-1336 msg/s (server 0.64-0.95 ms), open @300/s p50 1.4-2.2 ms, p99
 2.9-12.7 ms (server 0.73-1.14 ms CPU/msg, mean 0.94 vs 1.20); lost 0, stored == sent in every run.
-Earlier under other sessions' load (avg 4-7), main measured closed 440-611 msg/s, p99 9-93 ms.
+The previous session's machine, slower (about twice the server CPU per message), measured
+closed 440-611 msg/s and p99 9-93 ms with publishing to every process.
+Re-measured at cbbe01a, 3 default runs with the relay baseline (load avg 2.8-3.7 with the bench):
+bazaar closed 1007-1152 msg/s (73-86% of the relay), open @300/s p50 1.6-2.0 ms, p99 3.0-4.5 ms,
+lost 0, stored == sent.
 - ``--workers 2`` (both processes publish to each other; load avg 5.1-5.5): closed 810 msg/s (server
   0.95 ms CPU/msg), open @300/s p50 2.0 ms, p99 8.2 ms (half the pushes cross processes through
   Redis), lost 0, stored == sent.
