@@ -13,7 +13,13 @@ Target: >= 10,000 rows/s validated and written on the 2-core machine.
 Wall-clock rows/s on a shared machine moves with the load of others, so it also prints the CPU time
 per row of the worker (the job's process and its validating child, counted once reaped) and of its
 PostgreSQL backends (read from ``/proc``), and the load average. ``--publish`` imports every row as
-published (status history and one event per row).
+published (status history and one event per row; at the default 100,000 rows that file is over the
+50 MB upload limit, so use ``--rows 75000``).
+
+Measured 2026-11-26 at cbbe01a, 3 runs on the quiet 2-core machine (load avg 2.0-2.9 with the bench):
+first run 18,271-18,892 rows/s (5.3-5.5 s), re-run 20,272-21,535 rows/s. The helper's alternated runs
+put the previous main (one process, a writer thread) at 14,400-16,600 rows/s here; the previous
+session's slower machine measured 6,733 rows/s with that code.
 """
 
 from __future__ import annotations
