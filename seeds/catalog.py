@@ -159,7 +159,7 @@ def seed(echo: Echo) -> None:
     totals = {"created": 0, "updated": 0, "skipped": 0}
     for index, (key, name) in enumerate(SELLERS):
         seller_id = _seller(index, key, name)
-        result = listings.import_rows(seller_id=seller_id, rows=_rows(index))
+        result = listings.import_rows(seller_id=seller_id, rows=_rows(index), keep_existing=True)
         if result["issues"]:
             raise RuntimeError(f"seed rows refused: {result['issues'][:3]}")
         for k in totals:

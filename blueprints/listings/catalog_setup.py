@@ -53,24 +53,40 @@ def ensure_rubrics() -> int:
     return added
 
 
-def import_rows(*, seller_id: uuid.UUID, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def import_rows(
+    *, seller_id: uuid.UUID, rows: Iterable[Mapping[str, Any]], keep_existing: bool = False
+) -> dict[str, Any]:
     """Create or update the seller's listings from JSON-Lines-shaped rows, validated like the API.
 
+    ``keep_existing`` (seeds): rows whose sku the seller already has, even deleted, are skipped
+    unread, so a second seed leaves alone what happened since (a sale, a staff edit, a removal).
     Returns counts and the issues of rows that were refused (nothing is written for those).
     """
     from blueprints.listings.bulk.rows import RowValidator, ValidRow
     from blueprints.listings.bulk.writing import write_rows
 
+    rows = list(rows)
+    existing: set[str] = set()
+    if keep_existing:
+        skus = [row.get("sku") for row in rows]
+        existing = set(
+            db.session.execute(
+                sa.select(Listing.sku).where(Listing.seller_id == seller_id, Listing.sku.in_(skus))
+            ).scalars()
+        )
     validator = RowValidator(seller_id=seller_id, is_csv=False)
-    valid, issues = [], []
+    valid, issues, kept = [], [], 0
     for number, raw in enumerate(rows, start=1):
+        if raw.get("sku") in existing:
+            kept += 1
+            continue
         result = validator.validate(number, raw)
         if isinstance(result, ValidRow):
             valid.append(result)
         else:
             issues.extend(result)
     outcome = write_rows(seller_id, valid, issues)
-    return {"created": outcome.created, "updated": outcome.updated, "skipped": outcome.skipped, "issues": issues}
+    return {"created": outcome.created, "updated": outcome.updated, "skipped": outcome.skipped + kept, "issues": issues}
 
 
 def seller_for_sku(*, sku: str) -> uuid.UUID | None:

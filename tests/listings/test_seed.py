@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.generator import Actor
+from blueprints.listings import service
 from blueprints.listings.models import Category, ConditionRubric, Listing, ListingStatus
 from seeds import catalog
 
@@ -27,3 +29,26 @@ def test_catalog_seed_is_complete_and_idempotent(app_ctx) -> None:  # type: igno
     db.session.commit()
     assert "  listings: 0 created, 0 updated, 216 unchanged" in again
     assert db.session.execute(count).scalar_one() == 216
+
+
+def test_a_second_seed_leaves_alone_what_happened_since(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    """`bazaar run` seeds on every start: the demo sale, a staff edit or a removal must survive it."""
+    catalog.seed(echo=lambda line: None)
+    db.session.commit()
+    published = (
+        db.session.execute(sa.select(Listing).where(Listing.status == ListingStatus.PUBLISHED).limit(3)).scalars().all()
+    )
+    reserved, edited, removed = published
+    service.reserve(listing_id=reserved.id, reservation_ref="offer-seeded", actor=Actor.system("offers"))
+    edited.price_amount += 100
+    price = edited.price_amount
+    removed.deleted_at = sa.func.now()
+    db.session.commit()
+    lines: list[str] = []
+    catalog.seed(echo=lines.append)
+    db.session.commit()
+    assert "  listings: 0 created, 0 updated, 216 unchanged" in lines
+    db.session.expire_all()
+    assert db.session.get(Listing, reserved.id).status == ListingStatus.RESERVED
+    assert db.session.get(Listing, edited.id).price_amount == price
+    assert db.session.get(Listing, removed.id).deleted_at is not None
