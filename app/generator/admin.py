@@ -69,9 +69,12 @@ def _extra_fields(compiled: Compiled, columns: list[str], route_base: str) -> di
 
 
 def _machine_only(model: type, column: str) -> bool:
-    """Columns kept for the database's sake (full-text vectors): nothing a person reads on a show page."""
+    """Columns kept for the database's sake (full-text vectors, ``info={"machine_only": True}``):
+    nothing a person reads on a show page."""
     columns = sa.inspect(model).columns
-    return column in columns and isinstance(columns[column].type, TSVECTOR)
+    if column not in columns:
+        return False
+    return isinstance(columns[column].type, TSVECTOR) or bool(columns[column].info.get("machine_only"))
 
 
 def _search_fields(mapper: sa.orm.Mapper, columns: list[str]) -> dict:

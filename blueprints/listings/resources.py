@@ -84,7 +84,7 @@ listings = Resource(
             "condition_score",
             "version",
         ),
-        hidden=("search_vector",),
+        hidden=("search_vector", "search_chunk"),
     ),
     money={"price": Money("price_amount", "currency")},
     fields=LISTING_FIELDS,

@@ -35,6 +35,8 @@ from app.db import Model, Timestamps, UUIDPk
 
 SCHEMA = "listings"
 PUBLISHED_ONLY = text("status = 'published' AND deleted_at IS NULL")
+# Listings per search_chunk (see Listing.search_chunk; the migration listings_0006 uses the same number).
+CHUNK_ROWS = 8192
 # PostgreSQL text search configurations a listing may be written in ('simple' = no stemming).
 LANGUAGES = ("english", "french", "german", "spanish", "italian", "dutch", "portuguese", "simple")
 
@@ -132,6 +134,13 @@ class Listing(UUIDPk, Timestamps, Model):
             postgresql_using="gin",
             postgresql_where=PUBLISHED_ONLY,
         ),
+        # ... and, newest chunks first, here: title lexemes prefixed with the row's search_chunk.
+        Index(
+            "ix_listings_pub_title_chunks",
+            text("listings.title_chunk_vector(search_vector, search_chunk)"),
+            postgresql_using="gin",
+            postgresql_where=PUBLISHED_ONLY,
+        ),
         # Radius search: a bounding box on this GiST index, then the exact great-circle distance.
         Index(
             "ix_listings_pub_geo",
@@ -195,6 +204,15 @@ class Listing(UUIDPk, Timestamps, Model):
     reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_vector: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
+    # Insertion order // CHUNK_ROWS, from a sequence (listings_0006): sort=relevance reads the newest
+    # chunks' titles first. The database's own; no client or form ever sets it.
+    search_chunk: Mapped[int] = mapped_column(
+        Integer,
+        server_default=text(f"((nextval('{SCHEMA}.listings_search_chunk_seq') - 1) / {CHUNK_ROWS})::integer"),
+        nullable=False,
+        deferred=True,
+        info={"machine_only": True},
+    )
 
     category: Mapped[Category] = relationship()
 
