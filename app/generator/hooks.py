@@ -9,9 +9,10 @@ declared filters, keyset pagination and serialisation, and asks the hooks for:
 - ``conditions(args, principal)``: extra SQL conditions from the parsed arguments;
 - ``sorts``: computed sort keys by name (e.g. ``relevance``), each ``(expression(args), type)``;
   the expression is selected, ordered by and used for the cursor like a column. A sort may narrow
-  the rows it orders to a bounded ``window`` (ranking every match would grow with the table), and
-  a condition may be a ``Cutoff``: a filter that holds for a prefix of an index-ordered sort (rows
-  within a radius, nearest first), applied after the LIMIT so that the index walk stays bounded;
+  the rows it orders to a bounded ``window`` (ranking every match would grow with the table; it may
+  read the list's connection to choose them), and a condition may be a ``Cutoff``: a filter that
+  holds for a prefix of an index-ordered sort (rows within a radius, nearest first), applied after
+  the LIMIT so that the index walk stays bounded;
 - ``extras(conditions, args, principal, connection)``: extra keys of the page body (e.g. ``facets``),
   given every condition of the page except the cursor's and the list's read connection.
 """
@@ -40,10 +41,11 @@ class ComputedSort:
 
 @dataclass(frozen=True)
 class Window:
-    """The rows a computed sort ranks: ``candidates(conditions, args)`` is a condition built from every
-    condition of the list (policy, filters, hooks), e.g. ``ctid = ANY(ARRAY(<a subquery with a LIMIT>))``."""
+    """The rows a computed sort ranks: ``candidates(conditions, args, connection)`` is a condition built
+    from every condition of the list (policy, filters, hooks), e.g. ``ctid = ANY(ARRAY(<a subquery with
+    a LIMIT>))``; the connection is the list's own, for what the statement's shape depends on."""
 
-    candidates: Callable[[list[Any], Mapping[str, Any]], sa.ColumnElement[bool]]
+    candidates: Callable[[list[Any], Mapping[str, Any], Any], sa.ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,13 @@ def apply_hooks(resource: Any, cols: Any, keys: Any, args: Mapping[str, Any], pr
 
 
 def walk_plan(
-    resource: Any, keys: Any, conditions: list[Any], hooked: Hooked, args: Mapping[str, Any], forward: bool
+    resource: Any,
+    keys: Any,
+    conditions: list[Any],
+    hooked: Hooked,
+    args: Mapping[str, Any],
+    forward: bool,
+    connection: Any,
 ) -> tuple[list[Any], Cutoff | None]:
     """The conditions of the page statement, and the cutoff to apply after its LIMIT (if any).
 
@@ -131,7 +139,7 @@ def walk_plan(
     if sort is None:
         return conditions, None
     if sort.window is not None:
-        return [sort.window.candidates(conditions, args)], None
+        return [sort.window.candidates(conditions, args, connection)], None
     cutoff = None
     if forward and not keys[0].descending:
         cutoff = next((c for c in hooked.cutoffs if c.sort == keys[0].column), None)

@@ -151,13 +151,13 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
         if extra not in attrs:
             attrs.append(extra)
     limit = args["limit"]
-    walk, cutoff = walk_plan(resource, keys, conditions, hooked, args, forward=direction == NEXT)
-    stmt = base_select(compiled, attrs).add_columns(*computed).where(*walk, *keyset)
-    if cutoff is None:
-        stmt = stmt.order_by(*order_by(sort_cols, keys, direction)).limit(limit + 1)
-    else:
-        stmt = cut_walk(stmt, sort_cols, keys, cutoff, limit + 1)
     with reading() as connection:
+        walk, cutoff = walk_plan(resource, keys, conditions, hooked, args, direction == NEXT, connection)
+        stmt = base_select(compiled, attrs).add_columns(*computed).where(*walk, *keyset)
+        if cutoff is None:
+            stmt = stmt.order_by(*order_by(sort_cols, keys, direction)).limit(limit + 1)
+        else:
+            stmt = cut_walk(stmt, sort_cols, keys, cutoff, limit + 1)
         rows = connection.execute(stmt).all()
         more = len(rows) > limit
         rows = rows[:limit]

@@ -32,6 +32,7 @@ from webargs.fields import DelimitedList
 
 from app.generator.fields import StorableText
 from app.generator.hooks import ComputedSort, Cutoff, ListHooks, Window
+from blueprints.listings import title_chunks
 from blueprints.listings.models import LANGUAGES, Category, Listing, ListingCondition, ListingStatus
 
 T = Listing.__table__
@@ -116,24 +117,33 @@ def title_vector() -> sa.ColumnElement[Any]:
     return sa.func.ts_filter(T.c.search_vector, TITLE_WEIGHT)
 
 
-def relevance_window(where: list[Any], args: Mapping[str, Any]) -> sa.ColumnElement[bool]:
+def relevance_window(where: list[Any], args: Mapping[str, Any], connection: Any) -> sa.ColumnElement[bool]:
     """The listings ``sort=relevance`` ranks: at most ``RELEVANCE_WINDOW`` matches, those matching ``q``
-    in the title first, then others, each in the order their GIN index yields them.
+    in the title first, then others.
 
     ``ts_rank`` reads every candidate's vector, so ranking all matches grows with the catalog, and no
     index ranks (RUM is in neither PostgreSQL we run). The ranking is exact when at most
-    ``RELEVANCE_WINDOW`` listings match; beyond, it ranks the first ``RELEVANCE_WINDOW`` title matches
-    (so weak description matches never crowd out a title match) and pages end with the window
-    (``count`` still counts every match). The candidates are rows of this statement's snapshot, handed
-    over by ``ctid`` (a TID scan reads them back without a second index lookup).
+    ``RELEVANCE_WINDOW`` listings match; beyond, it ranks ``RELEVANCE_WINDOW`` title matches (so weak
+    description matches never crowd out a title match) and pages end with the window (``count``
+    still counts every match). The candidates are rows of this statement's snapshot, handed over by
+    ``ctid`` (a TID scan reads them back without a second index lookup).
+
+    In a public catalog of more than ``RECENT_CHUNKS`` chunks of listings, title matches come newest
+    first (``title_chunks``): a common query then stops after the newest listings instead of
+    intersecting its words' whole posting lists.
     """
     size = RELEVANCE_WINDOW
     ctid = sa.literal_column("ctid")
     in_title = title_vector().op("@@")(tsquery(args))
-    first = sa.select(ctid).select_from(T).where(*where, in_title).limit(size).correlate(None)
+    titles = [sa.select(ctid).select_from(T).where(*where, in_title).limit(size).correlate(None)]
+    # a seller's own or staff search reads rows the partial indexes do not cover: no chunks for them
+    if any(clause is PUBLISHED for clause in where):
+        newest = title_chunks.newest_chunk.of(connection)
+        if newest >= title_chunks.RECENT_CHUNKS:
+            titles = title_chunks.title_matches(where, tsquery(args), title_vector(), size, newest)
     then = sa.select(ctid).select_from(T).where(*where, sa.not_(in_title)).limit(size).correlate(None)
-    candidates = sa.union_all(first, then).subquery("candidates")
-    # the Append runs `then` only when fewer than `size` titles match
+    candidates = sa.union_all(*titles, then).subquery("candidates")
+    # the Append runs a branch only while the ones before gave fewer than `size` candidates
     chosen = sa.select(candidates.c.ctid).limit(size).scalar_subquery()
     return ctid == sa.any_(sa.func.array(chosen))
 
@@ -206,6 +216,10 @@ def chord(km: float) -> float:
     return 2 * math.sin(min(km / EARTH_KM, math.pi) / 2)
 
 
+# The public catalog's conjuncts, which the partial search indexes require (relevance_window looks
+# for this very clause to know it may use them).
+PUBLISHED = T.c.status == ListingStatus.PUBLISHED.value
+NOT_DELETED = T.c.deleted_at.is_(None)
 SEARCHING = ("q", "category", "attr", "lat", "lng", "radius_km", "facets")
 
 
@@ -226,7 +240,7 @@ def conditions(args: Mapping[str, Any], principal: Any) -> list[Any]:
 
     where: list[Any] = []
     if _public_only(args, principal):
-        where += [T.c.status == ListingStatus.PUBLISHED.value, T.c.deleted_at.is_(None)]
+        where += [PUBLISHED, NOT_DELETED]
     if args.get("q"):
         where.append(T.c.search_vector.op("@@")(tsquery(args)))
     if args.get("category") is not None:
