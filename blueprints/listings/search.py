@@ -3,8 +3,9 @@
 - ``q``: PostgreSQL full text over the trigger-kept ``search_vector`` (title A, brand B,
   description C) with ``websearch_to_tsquery`` in ``lang`` (the listing languages' configurations);
   ``sort=-relevance`` ranks with ``ts_rank`` (weights A > B > C) a bounded window of candidates:
-  every match when at most ``RELEVANCE_WINDOW`` (200) listings match, else the first 200, title
-  matches first (``relevance_window``); its pages end with the window.
+  every match when at most ``RELEVANCE_WINDOW`` (200) listings match, else 200 of them, title
+  matches first, the newest titles first in a large catalog (``relevance_window``, ``title_chunks``);
+  its pages end with the window.
 - ``sort=distance`` (with a radius): nearest first by great-circle distance, walking a GiST index of
   unit-sphere points (KNN) that stops at the page's end; the rows past the radius are cut after.
 - ``category``: the category and its whole subtree (a recursive CTE over the small category table).
@@ -65,8 +66,9 @@ ARGS: dict[str, ma.fields.Field] = {
         validate=[validate.Length(min=1, max=200), StorableText()],
         metadata={
             "description": "Full-text search over title, brand and description (web search syntax). "
-            f"sort=-relevance ranks at most {RELEVANCE_WINDOW} matches, those matching in the title first; "
-            "beyond them, pages end (other sorts page through every match)"
+            f"sort=-relevance ranks at most {RELEVANCE_WINDOW} matches, those matching in the title first "
+            "(the newest of them first when more match); beyond them, pages end (other sorts page through "
+            "every match)"
         },
     ),
     "lang": ma.fields.String(

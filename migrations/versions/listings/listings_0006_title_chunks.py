@@ -38,6 +38,9 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN listings.chunk_prefixed(ts_filter(vector, '{a}'::"char"[])::text, chunk)::tsvector
 """
 # One prefixed copy of the query per chunk from lo to hi, ORed; a query without lexemes stays as it is.
+# Phrase operators become ANDs: the index stores no positions, so a phrase made GIN recheck every
+# candidate by computing its prefixed vector again, and the search checks the phrase itself anyway
+# (lexemes hold no spaces, so ' <-> ' and ' <2> ' are always operators in the text form).
 # PL/pgSQL keeps its statement's plan for the session: as a SQL function, each search planned it again.
 TITLE_CHUNK_QUERY = """
 CREATE FUNCTION listings.title_chunk_query(words tsquery, lo integer, hi integer) RETURNS tsquery
@@ -48,8 +51,9 @@ BEGIN
     IF numnode(words) = 0 THEN
         RETURN words;
     END IF;
-    SELECT string_agg('(' || listings.chunk_prefixed(words::text, chunk) || ')', ' | ' ORDER BY chunk DESC)
-    INTO copies FROM generate_series(lo, hi) AS chunk;
+    SELECT string_agg('(' || listings.chunk_prefixed(unordered, chunk) || ')', ' | ' ORDER BY chunk DESC)
+    INTO copies FROM generate_series(lo, hi) AS chunk,
+        regexp_replace(words::text, ' <(-|[0-9]+)> ', ' & ', 'g') AS unordered;
     RETURN copies::tsquery;
 END
 $$
