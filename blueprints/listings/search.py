@@ -142,7 +142,7 @@ def relevance_window(where: list[Any], args: Mapping[str, Any], connection: Any)
     if any(clause is PUBLISHED for clause in where):
         newest = title_chunks.newest_chunk.of(connection)
         if newest >= title_chunks.RECENT_CHUNKS:
-            titles = title_chunks.title_matches(where, tsquery(args), title_vector(), size, newest)
+            titles = title_chunks.title_matches(where, in_title, size, newest)
     then = sa.select(ctid).select_from(T).where(*where, sa.not_(in_title)).limit(size).correlate(None)
     candidates = sa.union_all(*titles, then).subquery("candidates")
     # the Append runs a branch only while the ones before gave fewer than `size` candidates

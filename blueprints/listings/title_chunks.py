@@ -61,8 +61,9 @@ class NewestChunk:
 newest_chunk = NewestChunk()
 
 
-def title_matches(where: list[Any], query: Any, title: Any, size: int, newest: int) -> list[sa.Select[Any]]:
-    """Up to ``size`` listings passing ``where`` whose ``title`` vector matches ``query``, newest first.
+def title_matches(where: list[Any], in_title: Any, size: int, newest: int) -> list[sa.Select[Any]]:
+    """Up to ``size`` listings passing ``where`` whose title matches (``in_title``: the title vector
+    ``@@`` the query), newest first.
 
     The steps of ``CHUNK_STEPS`` each stop at ``size``; listings older than them, or numbered after
     ``newest`` was read, come last from the whole title index (``ix_listings_pub_title_vector``),
@@ -75,6 +76,7 @@ def title_matches(where: list[Any], query: Any, title: Any, size: int, newest: i
     and the ranges travel as two arrays (a VALUES list would make it uncacheable: compiled each time).
     """
     ctid = sa.literal_column("ctid")
+    title, query = in_title.left, in_title.right  # reused as they are: cheaper to build and to key
     ints = postgresql.ARRAY(sa.Integer)
     ranges = (
         sa.func.unnest(
@@ -98,7 +100,7 @@ def title_matches(where: list[Any], query: Any, title: Any, size: int, newest: i
     )
     steps = sa.select(step.c.ctid).select_from(ranges.join(step, sa.true()))
     rest = sa.or_(T.c.search_chunk < newest - CHUNK_STEPS[-1][0], T.c.search_chunk > newest + 1)
-    older = sa.select(ctid).select_from(T).where(*where, title.op("@@")(query), rest).limit(size)
+    older = sa.select(ctid).select_from(T).where(*where, in_title, rest).limit(size)
     return [steps, older.correlate(None)]
 
 
