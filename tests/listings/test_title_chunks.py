@@ -73,7 +73,7 @@ def test_new_listings_take_their_chunk_from_the_sequence(app_ctx) -> None:  # ty
     assert chunks == {first: 0, later: 5}
 
 
-def test_the_chunk_never_reaches_clients(client, app_ctx, auth_headers) -> None:  # type: ignore[no-untyped-def]
+def test_the_chunk_never_reaches_clients(client, app_ctx) -> None:  # type: ignore[no-untyped-def]
     category = make_category(name="Cameras")
     listing_id = listed(category, "Leica M6", 3)
     body = client.get(f"/listings/{listing_id}").json

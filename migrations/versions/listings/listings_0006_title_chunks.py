@@ -24,7 +24,7 @@ down_revision: str | Sequence[str] | None = "listings_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CHUNK_ROWS = 8192  # search.CHUNK_ROWS
+CHUNK_ROWS = 8192  # blueprints.listings.models.catalog.CHUNK_ROWS (the 0007 backfill writes it too)
 SEQUENCE = "listings.listings_search_chunk_seq"
 # Each quoted lexeme of a tsvector's or tsquery's text form, quotes inside doubled: '((?:[^']|'')*)'.
 PREFIXED = r"""
