@@ -16,7 +16,10 @@ At each size it runs 5 representative searches:
 5. radius around Lyon (25 km), nearest first: ``lat=45.76&lng=4.84&radius_km=25&sort=distance``
 
 each ``--runs`` times in-process (Flask test client: the whole request path, no network) and over HTTP
-(gunicorn gthread, 2 workers), printing p50/p99, the load average and the EXPLAIN (ANALYZE) of each
+(gunicorn gthread, 2 workers per size). The sizes take turns request by request, each with its own app
+(in-process) or server (HTTP), so that every size sees the same machine: measured one size after the
+other, the same code at the same size varied by 30-50% with the machine's state and the process's
+history. It prints p50/p99, the load average and the EXPLAIN (ANALYZE) of each
 query's SQL, and flags any sequential scan of the listings table. Facets and a radius sorted by date
 are measured apart (they read every match by design). Target: p99 at 10^6 within 1.5x of p99 at 10^4
 for each query, all from indexes. The machine being shared, compare the ratios, not the milliseconds.
@@ -35,7 +38,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -45,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 from app.embedded import database_url, free_port, local_postgres_admin_url, start_redis  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 
+# Requests per size and query before the measured ones (caches, pools, specialised bytecode).
+WARMUP = 20
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 WORDS = {
     "cameras": (["Canon", "Nikon", "Fujifilm", "Sony", "Leica", "Pentax", "Olympus"],
@@ -165,37 +170,55 @@ def backend_cpu_seconds(dsn: str) -> dict[int, float]:
     return used
 
 
-def run_in_process(app: Any, url: str, runs: int, dsn: str) -> tuple[list[float], float, float]:
+def turn(sizes: list[int], n: int) -> list[int]:
+    """The sizes in the order of round ``n``: who goes first rotates."""
+    k = n % len(sizes)
+    return sizes[k:] + sizes[:k]
+
+
+def run_in_process(apps: dict[int, Any], urls: dict[int, str], runs: int, dsns: dict[int, str]) -> dict[int, tuple]:
     """Wall-clock samples, and CPU milliseconds per request of this process and of the database's
-    backends (those alive at the end): CPU resists the load of a shared machine far better than the
-    wall clock."""
-    client = app.test_client()
-    for _ in range(5):
-        assert client.get(url).status_code == 200
-    samples = []
-    cpu_began, db_began = time.process_time(), backend_cpu_seconds(dsn)
-    for _ in range(runs):
-        began = time.perf_counter()
-        response = client.get(url)
-        samples.append(time.perf_counter() - began)
-        assert response.status_code == 200
-    app_cpu = time.process_time() - cpu_began
-    db_cpu = sum(used - db_began.get(pid, 0.0) for pid, used in backend_cpu_seconds(dsn).items())
-    return samples, app_cpu * 1000 / runs, db_cpu * 1000 / runs
+    backends (those alive at the end), per size: the sizes take turns request by request, so each
+    sees the same machine and the same process (CPU resists a shared machine's load far better than
+    the wall clock; measured one size after the other, the first app of a process ran 30-50% slower
+    whatever its size)."""
+    clients = {size: app.test_client() for size, app in apps.items()}
+    for _ in range(WARMUP):
+        for size, client in clients.items():
+            assert client.get(urls[size]).status_code == 200
+    samples: dict[int, list[float]] = {size: [] for size in apps}
+    cpu: dict[int, float] = dict.fromkeys(apps, 0.0)
+    db_began = {size: backend_cpu_seconds(dsn) for size, dsn in dsns.items()}
+    for n in range(runs):
+        for size in turn(list(apps), n):
+            cpu_began, began = time.process_time(), time.perf_counter()
+            response = clients[size].get(urls[size])
+            samples[size].append(time.perf_counter() - began)
+            cpu[size] += time.process_time() - cpu_began
+            assert response.status_code == 200
+    results = {}
+    for size, dsn in dsns.items():
+        used = backend_cpu_seconds(dsn)
+        db_cpu = sum(seconds - db_began[size].get(pid, 0.0) for pid, seconds in used.items())
+        results[size] = (samples[size], cpu[size] * 1000 / runs, db_cpu * 1000 / runs)
+    return results
 
 
-def run_http(port: int, url: str, runs: int) -> list[float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    samples = []
-    for n in range(runs + 5):
-        began = time.perf_counter()
-        conn.request("GET", url)
-        response = conn.getresponse()
-        response.read()
-        assert response.status == 200, response.status
-        if n >= 5:
-            samples.append(time.perf_counter() - began)
-    conn.close()
+def run_http(ports: dict[int, int], urls: dict[int, str], runs: int) -> dict[int, list[float]]:
+    """Wall-clock samples per size over HTTP, the sizes' servers taking turns request by request."""
+    conns = {size: http.client.HTTPConnection("127.0.0.1", port, timeout=30) for size, port in ports.items()}
+    samples: dict[int, list[float]] = {size: [] for size in ports}
+    for n in range(runs + WARMUP):
+        for size in turn(list(ports), n):
+            began = time.perf_counter()
+            conns[size].request("GET", urls[size])
+            response = conns[size].getresponse()
+            response.read()
+            assert response.status == 200, response.status
+            if n >= WARMUP:
+                samples[size].append(time.perf_counter() - began)
+    for conn in conns.values():
+        conn.close()
     return samples
 
 
@@ -270,43 +293,65 @@ def demo_categories(app: Any) -> dict[str, uuid.UUID]:
     return categories
 
 
-def measure(app: Any, env: dict[str, str], categories: dict[str, uuid.UUID], runs: int) -> dict[str, tuple]:
-    """p50/p99 in-process and over HTTP of the 5 queries and their CPU per request, with their plans."""
-    dsn = dsn_of(env["DATABASE_URL"])
-    local: dict[str, list[float]] = {}
-    cpu: dict[str, tuple[float, float]] = {}
-    plans: dict[str, str] = {}
-    for label, path in queries(categories):  # in-process first, with no server competing for the CPU
-        local[label], app_cpu, db_cpu = run_in_process(app, path, runs, dsn)
-        cpu[label] = (app_cpu, db_cpu)
-        plans[label] = explain(app, path)
-        print(f"  {label}: in-process p50 {pct(local[label], 0.5):.2f} ms p99 {pct(local[label], 0.99):.2f} ms | "
-              f"CPU {app_cpu + db_cpu:.2f} ms/request | load {load()}", flush=True)  # fmt: skip
-    server, port = serve(env)
-    results = {}
+class Sizing(NamedTuple):
+    """One size's app (its own database), environment and demo categories."""
+
+    app: Any
+    env: dict[str, str]
+    categories: dict[str, uuid.UUID]
+
+
+def measure(sizes: dict[int, Sizing], runs: int) -> dict[int, dict[str, tuple]]:
+    """p50/p99 in-process and over HTTP of the 5 queries and their CPU per request, with their plans,
+    at every size: the sizes take turns request by request (see run_in_process)."""
+    dsns = {size: dsn_of(s.env["DATABASE_URL"]) for size, s in sizes.items()}
+    apps = {size: s.app for size, s in sizes.items()}
+    labels = [label for label, _ in queries(next(iter(sizes.values())).categories)]
+    paths = {size: dict(queries(s.categories)) for size, s in sizes.items()}
+    local: dict[tuple[int, str], tuple] = {}
+    plans: dict[tuple[int, str], str] = {}
+    for label in labels:  # in-process first, with no server competing for the CPU
+        urls = {size: paths[size][label] for size in sizes}
+        for size, measured in run_in_process(apps, urls, runs, dsns).items():
+            local[size, label] = measured
+            plans[size, label] = explain(apps[size], urls[size])
+        print(f"  {label}: measured in-process | load {load()}", flush=True)
+    servers = {size: serve(s.env) for size, s in sizes.items()}
+    remote: dict[tuple[int, str], list[float]] = {}
     try:
         time.sleep(2)
-        for label, path in queries(categories):
-            remote = run_http(port, path, runs)
-            plan = plans[label]
-            p = (pct(local[label], 0.5), pct(local[label], 0.99), pct(remote, 0.5), pct(remote, 0.99), sum(cpu[label]))
-            results[label] = p
-            served = "SEQ SCAN" if "Seq Scan on listings" in plan else "index-served"
-            print(f"\n{label}: {path}\n  in-process p50 {p[0]:.2f} ms p99 {p[1]:.2f} ms | CPU {p[4]:.2f} ms/request "
-                  f"(app {cpu[label][0]:.2f} + PostgreSQL {cpu[label][1]:.2f})")  # fmt: skip
-            print(f"  HTTP p50 {p[2]:.2f} ms p99 {p[3]:.2f} ms | {served} | load {load()}")
-            print("  " + plan.replace("\n", "\n  "))
+        for label in labels:
+            ports = {size: port for size, (_, port) in servers.items()}
+            for size, samples in run_http(ports, {size: paths[size][label] for size in sizes}, runs).items():
+                remote[size, label] = samples
+        print(f"  measured over HTTP | load {load()}", flush=True)
     finally:
-        server.kill()
-        server.wait()
+        for server, _ in servers.values():
+            server.kill()
+            server.wait()
+    results: dict[int, dict[str, tuple]] = {}
+    for size in sizes:
+        print(f"\n=== {size:,} listings ===")
+        results[size] = {}
+        for label in labels:
+            samples, app_cpu, db_cpu = local[size, label]
+            far, plan = remote[size, label], plans[size, label]
+            p = (pct(samples, 0.5), pct(samples, 0.99), pct(far, 0.5), pct(far, 0.99), app_cpu + db_cpu)
+            results[size][label] = p
+            served = "SEQ SCAN" if "Seq Scan on listings" in plan else "index-served"
+            print(f"\n{label}: {paths[size][label]}\n  in-process p50 {p[0]:.2f} ms p99 {p[1]:.2f} ms | "
+                  f"CPU {p[4]:.2f} ms/request (app {app_cpu:.2f} + PostgreSQL {db_cpu:.2f})")  # fmt: skip
+            print(f"  HTTP p50 {p[2]:.2f} ms p99 {p[3]:.2f} ms | {served}")
+            print("  " + plan.replace("\n", "\n  "))
     for label, extra in (
         ("facets (apart)", "/listings?q=bike&facets=category,condition,price&limit=20"),
         ("radius newest (apart)", "/listings?lat=45.76&lng=4.84&radius_km=25&sort=-created_at"),
     ):
-        samples, app_cpu, db_cpu = run_in_process(app, extra, max(20, runs // 5), dsn)
+        measured = run_in_process(apps, dict.fromkeys(sizes, extra), max(20, runs // 5), dsns)
         print(f"\n{label}: {extra}")
-        print(f"  in-process p50 {pct(samples, 0.5):.2f} ms p99 {pct(samples, 0.99):.2f} ms | "
-              f"CPU {app_cpu + db_cpu:.2f} ms/request (app {app_cpu:.2f} + PostgreSQL {db_cpu:.2f})")  # fmt: skip
+        for size, (samples, app_cpu, db_cpu) in measured.items():
+            print(f"  {size:>9,}: in-process p50 {pct(samples, 0.5):.2f} ms p99 {pct(samples, 0.99):.2f} ms | "
+                  f"CPU {app_cpu + db_cpu:.2f} ms/request (app {app_cpu:.2f} + PostgreSQL {db_cpu:.2f})")  # fmt: skip
     return results
 
 
@@ -335,6 +380,7 @@ def main() -> None:
     try:
         from app import create_app
 
+        ready: dict[int, Sizing] = {}
         for size in sizes:
             name = f"{args.prefix}_{size_label(size)}"
             url, reused = prepare(admin, name, size, args.reuse)
@@ -348,9 +394,11 @@ def main() -> None:
                 made.append(name)
                 took = grow(dsn_of(url), categories, 0, size)
                 print(f"\n=== {size:,} listings (database {name}, seeded by COPY in {took:.1f} s) ===", flush=True)
-            if not args.seed_only:
-                results[size] = measure(app, env, categories, args.runs)
-            with app.app_context():
+            ready[size] = Sizing(app, env, categories)
+        if not args.seed_only:
+            results = measure(ready, args.runs)
+        for sizing in ready.values():
+            with sizing.app.app_context():
                 from app.extensions import db
 
                 db.engine.dispose()
