@@ -37,6 +37,9 @@ SCHEMA = "listings"
 PUBLISHED_ONLY = text("status = 'published' AND deleted_at IS NULL")
 # Listings per search_chunk (see Listing.search_chunk; the migration listings_0006 uses the same number).
 CHUNK_ROWS = 8192
+# The next number of the chunk sequence as a chunk: the column's default at insert (as listings_0006
+# wrote it).
+NEXT_SEARCH_CHUNK = text(f"((nextval('{SCHEMA}.listings_search_chunk_seq') - 1) / {CHUNK_ROWS})::integer")
 # PostgreSQL text search configurations a listing may be written in ('simple' = no stemming).
 LANGUAGES = ("english", "french", "german", "spanish", "italian", "dutch", "portuguese", "simple")
 
@@ -208,7 +211,7 @@ class Listing(UUIDPk, Timestamps, Model):
     # chunks' titles first. The database's own; no client or form ever sets it.
     search_chunk: Mapped[int] = mapped_column(
         Integer,
-        server_default=text(f"((nextval('{SCHEMA}.listings_search_chunk_seq') - 1) / {CHUNK_ROWS})::integer"),
+        server_default=NEXT_SEARCH_CHUNK,
         nullable=False,
         deferred=True,
         info={"machine_only": True},
