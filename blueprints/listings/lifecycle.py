@@ -19,6 +19,7 @@ from app.generator import Actor, ServiceError
 from blueprints.listings.editing import refresh_derived
 from blueprints.listings.events import EVENT_OF_TRANSITION, ListingPublished, ListingSold
 from blueprints.listings.models import Listing, ListingStatus, ListingStatusChange
+from blueprints.listings.models.catalog import NEXT_SEARCH_CHUNK
 
 S = ListingStatus
 
@@ -72,7 +73,9 @@ def transition(
     listing.status = target
     now = utcnow()
     if target is S.PUBLISHED and listing.published_at is None:
-        listing.published_at = now
+        # first publication only: a chunk from now, so an old draft counts as new in sort=relevance
+        # (pausing and publishing again must not lift a listing to the top)
+        listing.published_at, listing.search_chunk = now, NEXT_SEARCH_CHUNK
     if target is S.RESERVED:
         listing.reservation_ref, listing.reserved_at = reservation_ref, now
     elif current is S.RESERVED:

@@ -3,10 +3,11 @@
 A GIN index answers ``canon & camera`` by intersecting the two words' whole posting lists, so the
 title index costs time in proportion to the catalog even when ``sort=relevance`` needs only 200
 candidates. ``ix_listings_pub_title_chunks`` indexes each title's lexemes prefixed with the
-listing's ``search_chunk`` (its insertion order // ``CHUNK_ROWS``, from a sequence: migration
-listings_0006) and ``listings.title_chunk_query(q, lo, hi)`` asks for the query's words within a
-range of chunks, so reading the newest listings' matches touches only short posting lists. That
-query is only a way in (phrases become ANDs in it): the title match itself is checked on each row.
+listing's ``search_chunk`` (its publication order // ``CHUNK_ROWS``, from a sequence: migration
+listings_0006; a draft takes a new number when first published, so it counts as new) and
+``listings.title_chunk_query(q, lo, hi)`` asks for the query's words within a range of chunks, so
+reading the newest listings' matches touches only short posting lists. That query is only a way in
+(phrases become ANDs in it): the title match itself is checked on each row.
 """
 
 from __future__ import annotations

@@ -12,12 +12,15 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from blueprints.listings import search, title_chunks
+from app.generator import Actor
+from blueprints.listings import search, service, title_chunks
 from blueprints.listings.models import ListingStatus
 from blueprints.listings.models.catalog import CHUNK_ROWS
 from tests.listings.factories import make_category, make_listing
 
 NEWEST = 20
+SELLER = Actor("user", str(uuid.uuid4()))
+OFFERS = Actor.system("offers")
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +74,87 @@ def test_new_listings_take_their_chunk_from_the_sequence(app_ctx) -> None:  # ty
     later = make_listing(category_id=category)
     chunks = dict(db.session.execute(text("SELECT id, search_chunk FROM listings.listings")).tuples().all())
     assert chunks == {first: 0, later: 5}
+
+
+def chunk_of(listing_id: uuid.UUID) -> int:
+    return db.session.execute(
+        text("SELECT search_chunk FROM listings.listings WHERE id = :id"), {"id": listing_id}
+    ).scalar_one()
+
+
+def published_draft(category: uuid.UUID, **fields) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """A draft created in chunk 3, published once the catalog has reached ``NEWEST``."""
+    newest_is(3)
+    listing_id = make_listing(category_id=category, **fields)
+    assert chunk_of(listing_id) == 3
+    newest_is(NEWEST)
+    service.publish(listing_id=listing_id, actor=SELLER)
+    db.session.commit()
+    return listing_id
+
+
+def test_a_draft_takes_the_newest_chunk_when_first_published(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    listing_id = published_draft(make_category(name="Cameras"))
+    assert chunk_of(listing_id) == NEWEST
+
+
+def test_a_draft_never_published_before_a_removal_takes_the_newest_chunk(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Removed and reinstated before it was ever on show: its first publication is still a first."""
+    newest_is(3)
+    listing_id = make_listing(category_id=make_category(name="Cameras"))
+    service.remove(listing_id=listing_id, actor=SELLER, reason="Not yet")
+    service.reinstate(listing_id=listing_id, actor=Actor.staff(1))
+    db.session.commit()
+    newest_is(NEWEST)
+    service.publish(listing_id=listing_id, actor=SELLER)
+    db.session.commit()
+    assert chunk_of(listing_id) == NEWEST
+
+
+def _pause_and_publish(listing_id: uuid.UUID) -> None:
+    service.pause(listing_id=listing_id, actor=SELLER)
+    service.publish(listing_id=listing_id, actor=SELLER)
+
+
+def _reserve_and_release(listing_id: uuid.UUID) -> None:
+    service.reserve(listing_id=listing_id, reservation_ref="offer-1", actor=OFFERS)
+    service.release_reservation(listing_id=listing_id, reservation_ref="offer-1", actor=OFFERS, reason="lapsed")
+
+
+def _remove_reinstate_and_publish(listing_id: uuid.UUID) -> None:
+    service.remove(listing_id=listing_id, actor=Actor.staff(1), reason="Checked")
+    service.reinstate(listing_id=listing_id, actor=Actor.staff(1))
+    service.publish(listing_id=listing_id, actor=SELLER)
+
+
+@pytest.mark.parametrize("back_on_show", [_pause_and_publish, _reserve_and_release, _remove_reinstate_and_publish])
+def test_a_listing_published_again_keeps_its_chunk(app_ctx, back_on_show) -> None:  # type: ignore[no-untyped-def]
+    """Only the first publication numbers a listing again: a seller cannot lift it to the top by
+    pausing and publishing it, nor does a reservation or a staff restore."""
+    listing_id = published_draft(make_category(name="Cameras"))
+    newest_is(NEWEST + 5)
+    back_on_show(listing_id)
+    db.session.commit()
+    assert chunk_of(listing_id) == NEWEST
+
+
+def test_a_draft_published_today_is_among_the_newest_title_matches(client, app_ctx, seller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The defect this guards: a draft kept the chunk of its creation, so once published it ranked
+    with the old listings and newer matches filled the window before it."""
+    monkeypatch.setattr(search, "RELEVANCE_WINDOW", 3)
+    category = make_category(name="Cameras")
+    newest_is(3)
+    draft = make_listing(category_id=category, seller_id=seller.id, title="Leica draft of old")
+    listed(category, "Leica before", NEWEST - 1)
+    for n in range(2):
+        listed(category, f"Leica newest {n}", NEWEST)
+    newest_is(NEWEST)
+    assert sorted(titles(client, "q=leica&sort=-relevance")) == ["Leica before", "Leica newest 0", "Leica newest 1"]
+    response = client.post(f"/listings/{draft}/publish", headers=seller.headers)
+    assert response.status_code == 200, response.json
+    title_chunks.newest_chunk.forget()
+    found = titles(client, "q=leica&sort=-relevance")
+    assert sorted(found) == ["Leica draft of old", "Leica newest 0", "Leica newest 1"]
 
 
 def test_the_chunk_never_reaches_clients(client, app_ctx) -> None:  # type: ignore[no-untyped-def]

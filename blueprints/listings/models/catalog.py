@@ -38,7 +38,7 @@ PUBLISHED_ONLY = text("status = 'published' AND deleted_at IS NULL")
 # Listings per search_chunk (see Listing.search_chunk; the migration listings_0006 uses the same number).
 CHUNK_ROWS = 8192
 # The next number of the chunk sequence as a chunk: the column's default at insert (as listings_0006
-# wrote it).
+# wrote it), and what a listing's first publication sets again (lifecycle.transition).
 NEXT_SEARCH_CHUNK = text(f"((nextval('{SCHEMA}.listings_search_chunk_seq') - 1) / {CHUNK_ROWS})::integer")
 # PostgreSQL text search configurations a listing may be written in ('simple' = no stemming).
 LANGUAGES = ("english", "french", "german", "spanish", "italian", "dutch", "portuguese", "simple")
@@ -207,8 +207,9 @@ class Listing(UUIDPk, Timestamps, Model):
     reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_vector: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
-    # Insertion order // CHUNK_ROWS, from a sequence (listings_0006): sort=relevance reads the newest
-    # chunks' titles first. The database's own; no client or form ever sets it.
+    # Publication order // CHUNK_ROWS, from a sequence (listings_0006): numbered at insert, numbered
+    # again on first publication, so a draft published today counts as new. sort=relevance reads the
+    # newest chunks' titles first. The database's own; no client or form ever sets it.
     search_chunk: Mapped[int] = mapped_column(
         Integer,
         server_default=NEXT_SEARCH_CHUNK,
