@@ -236,8 +236,11 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_size": self.DATABASE_POOL_SIZE,
             "pool_pre_ping": False,  # app/pool.py pings connections that sat idle, not each checkout
-            # FAB's tables declare no schema: they live in `admin`, and `public` stays empty.
-            "connect_args": {"options": "-c search_path=admin -c timezone=UTC"},
+            # FAB's tables declare no schema: they live in `admin`, and `public` stays empty. No JIT:
+            # it compiles every plan whose *estimated* cost passes jit_above_cost, including branches
+            # that never run (a bounded walk's fallback, app/generator/walks.py), for ~15 ms a
+            # statement, which short requests never win back.
+            "connect_args": {"options": "-c search_path=admin -c timezone=UTC -c jit=off"},
         }
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
