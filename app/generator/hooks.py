@@ -14,7 +14,8 @@ declared filters, keyset pagination and serialisation, and asks the hooks for:
   holds for a prefix of an index-ordered sort (rows within a radius, nearest first), applied after
   the LIMIT so that the index walk stays bounded;
 - ``extras(conditions, args, principal, connection)``: extra keys of the page body (e.g. ``facets``),
-  given every condition of the page except the cursor's and the list's read connection.
+  given every condition of the page except the cursor's and the list's read connection;
+- ``walk``: how far a page sorted by a column may walk its index filtering rows (``BoundedWalk``).
 """
 
 from __future__ import annotations
@@ -62,12 +63,25 @@ class Cutoff:
 
 
 @dataclass(frozen=True)
+class BoundedWalk:
+    """How a page sorted by a column may walk its index: at most ``rows`` rows under the conditions
+    ``scope(conditions)`` returns (the sort index's own predicate; bounds on the sort column are kept
+    too), filtered by the others, before the matches beyond come from their own indexes
+    (``app.generator.walks``). An empty scope (a search the index does not cover) walks as before."""
+
+    rows: int
+    scope: Callable[[list[Any]], list[Any]]
+
+
+@dataclass(frozen=True)
 class ListHooks:
     args: Mapping[str, ma.fields.Field] = field(default_factory=dict)
     #: SQL conditions, or Cutoff items wrapping some of them
     conditions: Callable[[Mapping[str, Any], Any], list[Any]] | None = None
     sorts: Mapping[str, ComputedSort] = field(default_factory=dict)
     extras: Callable[[list[Any], Mapping[str, Any], Any, Any], dict[str, Any]] | None = None
+    #: bound the index walk of pages sorted by a column (see BoundedWalk)
+    walk: BoundedWalk | None = None
 
 
 def cursor_types(resource: Any, column_types: Mapping[str, Any]) -> dict[str, Any]:

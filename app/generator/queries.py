@@ -25,6 +25,7 @@ from app.generator.filtering import SortKey, filter_clause, parse_sort
 from app.generator.hooks import Cutoff, apply_hooks, cursor_types, walk_plan
 from app.generator.pagination import NEXT, PREV, CursorCodec, keyset_clause, order_by, query_fingerprint
 from app.generator.rules import as_sql
+from app.generator.walks import bounded_candidates
 from app.security import Principal
 
 LIST_META = ("limit", "cursor", "fields", "embed", "count")
@@ -153,6 +154,13 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
     limit = args["limit"]
     with reading() as connection:
         walk, cutoff = walk_plan(resource, keys, conditions, hooked, args, direction == NEXT, connection)
+        bounded = resource.list_hooks.walk if resource.list_hooks is not None else None
+        if bounded is not None and cutoff is None and all(k.column in compiled.column_types for k in keys):
+            candidates = bounded_candidates(
+                compiled.table, bounded, walk, keyset, sort_cols, keys, direction, limit + 1
+            )
+            if candidates is not None:
+                walk, keyset = [candidates], []
         stmt = base_select(compiled, attrs).add_columns(*computed).where(*walk, *keyset)
         if cutoff is None:
             stmt = stmt.order_by(*order_by(sort_cols, keys, direction)).limit(limit + 1)

@@ -13,6 +13,9 @@
 - ``lat``/``lng``/``radius_km``: a bounding box served by the GiST index on ``point(lng, lat)``,
   then the exact great-circle (haversine) distance.
 - ``facets=category,condition,price``: counts over the matches (exact up to 10,000 of them).
+- other sorts (newest, price) walk their index over at most ``WALK_ROWS`` listings before reading
+  older matches through the filters' own indexes (``BoundedWalk``, app.generator.walks): a filter
+  that matches none of the newest listings no longer reads the whole index.
 
 The policy shows published listings plus the caller's own. A search (any of the parameters above)
 reads only published listings, except a seller's own (``seller_id=<me>``) and staff: its conditions
@@ -32,7 +35,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from app.generator.fields import StorableText
-from app.generator.hooks import ComputedSort, Cutoff, ListHooks, Window
+from app.generator.hooks import BoundedWalk, ComputedSort, Cutoff, ListHooks, Window
 from blueprints.listings import title_chunks
 from blueprints.listings.models import LANGUAGES, Category, Listing, ListingCondition, ListingStatus
 
@@ -223,6 +226,15 @@ def chord(km: float) -> float:
 PUBLISHED = T.c.status == ListingStatus.PUBLISHED.value
 NOT_DELETED = T.c.deleted_at.is_(None)
 SEARCHING = ("q", "category", "attr", "lat", "lng", "radius_km", "facets")
+# A public search sorted by a column walks at most this many listings of the sort's index before
+# reading older matches through the filters' own indexes (app.generator.walks).
+WALK_ROWS = 2_000
+
+
+def public_scope(where: list[Any]) -> list[Any]:
+    """The conjuncts of the public catalog, which every sort index's partial predicate requires: the
+    walk of a public search keeps them (a seller's own or staff search has none, and walks as before)."""
+    return [clause for clause in where if clause is PUBLISHED or clause is NOT_DELETED]
 
 
 def _public_only(args: Mapping[str, Any], principal: Any) -> bool:
@@ -324,4 +336,5 @@ HOOKS = ListHooks(
         "distance": ComputedSort(distance, requires=("lat", "lng", "radius_km")),
     },
     extras=facets,
+    walk=BoundedWalk(rows=WALK_ROWS, scope=public_scope),
 )

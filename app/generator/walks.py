@@ -1,0 +1,103 @@
+"""Bounded walks: a page sorted by a column never walks the whole sort index looking for matches.
+
+Under ``ORDER BY created_at DESC LIMIT 21`` the planner walks the sort's index and filters the rows,
+expecting to meet 21 matches early because it takes the filters to be spread evenly over time. When
+they are not (``q=camera`` in a clothing category: words and category never meet), the walk reads
+every row of the index before it returns an empty page, which took seconds at 10^6 listings.
+
+A resource that declares a ``BoundedWalk`` (``ListHooks.walk``) gets, for such pages, candidates in
+two branches of one ``UNION ALL`` under the page's LIMIT, the second running only when the first
+found too few:
+
+1. the first ``rows`` rows of the sort's order under the walk's own conditions (those the domain's
+   ``scope`` names, typically the sort index's partial predicate, and bounds on the sort column),
+   kept when they pass every other condition;
+2. the matches beyond the walk's last row, read as a set through the conditions' own indexes (a
+   materialised CTE hides the order from the planner, so it cannot pick the same walk again), then
+   sorted.
+
+A page then costs at most the walk plus the matches older than it, never the whole index. Pages
+that fill in the walk (the usual case) cost what they did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import visitors
+
+from app.generator.filtering import SortKey
+from app.generator.hooks import BoundedWalk
+from app.generator.pagination import keyset_clause, order_by
+
+
+def bounded_candidates(
+    table: sa.Table,
+    walk: BoundedWalk,
+    conditions: list[Any],
+    keyset: list[Any],
+    sort_cols: Any,
+    keys: Sequence[SortKey],
+    direction: str,
+    size: int,
+) -> sa.ColumnElement[bool] | None:
+    """``ctid = ANY(ARRAY(<the first size rows of the page, by the two branches>))``, or None when
+    the walk would filter nothing (every condition is one it keeps) or the domain's scope does not
+    apply (it names none of the conditions): the plain page statement is then as good."""
+    scope = walk.scope(conditions)
+    if not scope:
+        return None
+    sort_column = getattr(sort_cols, keys[0].column)
+    kept = [c for c in conditions if any(c is s for s in scope) or _only_on(c, sort_column)]
+    filters = [c for c in conditions if not any(c is k for k in kept)]
+    if not filters:
+        return None
+    ctid = sa.literal_column("ctid")
+    ordering = order_by(sort_cols, keys, direction)
+    key_columns = [getattr(sort_cols, k.column) for k in keys]
+    walked = sa.select(ctid.label("row_tid"), *key_columns).select_from(table).where(*kept, *keyset)
+    walked = walked.order_by(*ordering)
+    newest = walked.limit(walk.rows).subquery("walked")
+    # each walked row is tested where it lies (a TID lookup of a page just read), so the conditions
+    # stay as they are written: adapting them to the subquery cost more than the lookups. The LIMIT
+    # keeps the planner from flattening the test into a join of every match, which would not stop.
+    passes = (
+        sa.select(sa.literal(1))
+        .select_from(table)
+        .where(ctid == newest.c.row_tid, *filters)
+        .limit(1)
+        .correlate(newest)
+        .lateral("passes")
+    )
+    in_walk = (
+        sa.select(newest.c.row_tid)
+        .select_from(newest.join(passes, sa.true()))
+        .order_by(*order_by(newest.c, keys, direction))
+        .limit(size)
+    )
+    # the walk's last row, when it filled its budget (else it reached the end and nothing is beyond)
+    end = walked.with_only_columns(*key_columns).offset(walk.rows - 1).limit(1)
+    end = end.cte("walk_end")
+    matches = (
+        sa.select(ctid.label("row_tid"), *key_columns)
+        .select_from(table)
+        .where(*conditions, *keyset)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    # past the walk's end: a filter on the matches (as an index condition, the planner would take it
+    # for a selective range when it is nearly the whole table)
+    beyond = keyset_clause(matches.c, keys, [sa.select(end.c[k.column]).scalar_subquery() for k in keys], direction)
+    after_walk = sa.select(matches.c.row_tid).where(beyond).order_by(*order_by(matches.c, keys, direction)).limit(size)
+    both = sa.union_all(in_walk, after_walk).subquery("candidates")
+    chosen = sa.select(both.c.row_tid).limit(size).scalar_subquery()
+    return ctid == sa.any_(sa.func.array(chosen))
+
+
+def _only_on(condition: Any, column: Any) -> bool:
+    """Whether ``condition`` reads ``column`` and no other: a bound on the sort key, which narrows the
+    walk through the index rather than filtering it."""
+    columns = [element for element in visitors.iterate(condition) if isinstance(element, sa.Column)]
+    return bool(columns) and all(c is column for c in columns)
