@@ -8,7 +8,8 @@
   its pages end with the window.
 - ``sort=distance`` (with a radius): nearest first by great-circle distance, walking a GiST index of
   unit-sphere points (KNN) that stops at the page's end; the rows past the radius are cut after.
-- ``category``: the category and its whole subtree (a recursive CTE over the small category table).
+- ``category``: the category and its whole subtree (a recursive CTE over the small category table),
+  as ``category_id = ANY(ARRAY(<subtree>))``, which the category index can serve in a bitmap.
 - ``attr``: ``key:value`` pairs matched by JSONB containment (GIN ``jsonb_path_ops``).
 - ``lat``/``lng``/``radius_km``: a bounding box served by the GiST index on ``point(lng, lat)``,
   then the exact great-circle (haversine) distance.
@@ -258,7 +259,7 @@ def conditions(args: Mapping[str, Any], principal: Any) -> list[Any]:
     if args.get("q"):
         where.append(T.c.search_vector.op("@@")(tsquery(args)))
     if args.get("category") is not None:
-        where.append(T.c.category_id.in_(category_subtree(args["category"])))
+        where.append(T.c.category_id == sa.any_(sa.func.array(category_subtree(args["category"]).scalar_subquery())))
     for key, wanted in args.get("attr") or ():
         where.append(_attribute_clause(key, wanted))
     place = [args.get(name) for name in ("lat", "lng", "radius_km")]
