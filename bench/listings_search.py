@@ -346,8 +346,12 @@ def measure(sizes: dict[int, Sizing], runs: int) -> dict[int, dict[str, tuple]]:
     for label, extra in (
         ("facets (apart)", "/listings?q=bike&facets=category,condition,price&limit=20"),
         ("radius newest (apart)", "/listings?lat=45.76&lng=4.84&radius_km=25&sort=-created_at"),
+        # words the catalog never holds, and words never in the category: nothing fills the page early
+        ("unknown word, newest (apart)", "/listings?q=zzzz&sort=-created_at"),
+        ("word never in the category, newest (apart)", "/listings?q=camera&category={fashion}&sort=-created_at"),
     ):
-        measured = run_in_process(apps, dict.fromkeys(sizes, extra), max(20, runs // 5), dsns)
+        urls = {size: extra.format(**s.categories) for size, s in sizes.items()}
+        measured = run_in_process(apps, urls, max(20, runs // 5), dsns)
         print(f"\n{label}: {extra}")
         for size, (samples, app_cpu, db_cpu) in measured.items():
             print(f"  {size:>9,}: in-process p50 {pct(samples, 0.5):.2f} ms p99 {pct(samples, 0.99):.2f} ms | "
