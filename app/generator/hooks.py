@@ -71,6 +71,9 @@ class BoundedWalk:
 
     rows: int
     scope: Callable[[list[Any]], list[Any]]
+    #: the sorts (first key) an index under the scope serves: a walk of any other sort would sort the
+    #: whole scope to find its first rows
+    sorts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

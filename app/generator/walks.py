@@ -43,9 +43,12 @@ def bounded_candidates(
     direction: str,
     size: int,
 ) -> sa.ColumnElement[bool] | None:
-    """``ctid = ANY(ARRAY(<the first size rows of the page, by the two branches>))``, or None when
-    the walk would filter nothing (every condition is one it keeps) or the domain's scope does not
-    apply (it names none of the conditions): the plain page statement is then as good."""
+    """``ctid = ANY(ARRAY(<the first size rows of the page, by the two branches>))``, or None when no
+    index serves the sort, the domain's scope does not apply (it names none of the conditions) or
+    the walk would filter nothing (every condition is one it keeps): the plain statement is then
+    as good or better."""
+    if keys[0].column not in walk.sorts:
+        return None
     scope = walk.scope(conditions)
     if not scope:
         return None

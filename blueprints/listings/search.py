@@ -337,5 +337,6 @@ HOOKS = ListHooks(
         "distance": ComputedSort(distance, requires=("lat", "lng", "radius_km")),
     },
     extras=facets,
-    walk=BoundedWalk(rows=WALK_ROWS, scope=public_scope),
+    # ix_listings_pub_created and ix_listings_pub_price serve these sorts; title has no such index
+    walk=BoundedWalk(rows=WALK_ROWS, scope=public_scope, sorts=("created_at", "price")),
 )

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
-from app.generator.hooks import BoundedWalk
 from blueprints.listings import resources, search
 from blueprints.listings.models import ListingStatus
 from tests.listings.factories import make_category, make_listing
@@ -25,7 +24,7 @@ def walked(monkeypatch):  # type: ignore[no-untyped-def]
     """Switch the listings' walk budget: ``walked(n)``, or ``walked(None)`` for the plain statement."""
 
     def use(rows: int | None) -> None:
-        walk = None if rows is None else BoundedWalk(rows=rows, scope=search.public_scope)
+        walk = None if rows is None else dataclasses.replace(search.HOOKS.walk, rows=rows)
         monkeypatch.setattr(resources.listings, "list_hooks", dataclasses.replace(search.HOOKS, walk=walk))
 
     use(WALK)
@@ -101,8 +100,8 @@ def test_pages_are_those_of_the_plain_statement(client, catalog, walked, query, 
 
 
 def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, auth_headers) -> None:  # type: ignore[no-untyped-def]
-    """Only the public catalog's conjuncts tell the walk which index it reads: a seller's own search and
-    a plain list keep the plain statement."""
+    """Only the public catalog's conjuncts tell the walk which index it reads: a seller's own search, a
+    plain list and a sort no index serves keep the plain statement."""
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
@@ -124,5 +123,9 @@ def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, a
         assert "walk_end" not in statements[-1]
         plain = client.get("/listings?sort=-created_at")
         assert plain.status_code == 200 and "walk_end" not in statements[-1]
+        # no index serves a title sort: a walk would sort the whole catalog to find its first rows
+        by_title = client.get(f"/listings?q=camera&category={catalog['fashion']}&sort=title")
+        assert by_title.status_code == 200 and "walk_end" not in statements[-1]
+        assert [item["title"] for item in by_title.json["items"]] == [f"Camera strap {n}" for n in range(4)]
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
