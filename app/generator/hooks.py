@@ -64,15 +64,16 @@ class Cutoff:
 
 @dataclass(frozen=True)
 class BoundedWalk:
-    """How a page sorted by a column may walk its index: at most ``rows`` rows under the conditions
-    ``scope(conditions)`` returns (the sort index's own predicate; bounds on the sort column are kept
-    too), filtered by the others, before the matches beyond come from their own indexes
-    (``app.generator.walks``). An empty scope (a search the index does not cover) walks as before."""
+    """How a page sorted by a column may walk its index: under the conditions ``scope(conditions)``
+    returns (the sort index's own predicate; bounds on the sort column are kept too), filtered by the
+    others, at most ``steps[-1]`` rows per row of the page, in steps (``steps[0]`` rows per row, then
+    on to ``steps[1]``...); the matches beyond come from their own indexes (``app.generator.walks``).
+    An empty scope (a search the index does not cover) walks as before."""
 
-    rows: int
+    steps: tuple[int, ...]
     scope: Callable[[list[Any]], list[Any]]
-    #: the sorts (first key) an index under the scope serves: a walk of any other sort would sort the
-    #: whole scope to find its first rows
+    #: the sort keys (columns, first key) an index under the scope serves: a walk of any other sort
+    #: would sort the whole scope to find its first rows
     sorts: tuple[str, ...] = ()
 
 

@@ -6,18 +6,21 @@ they are not (``q=camera`` in a clothing category: words and category never meet
 every row of the index before it returns an empty page, which took seconds at 10^6 listings.
 
 A resource that declares a ``BoundedWalk`` (``ListHooks.walk``) gets, for such pages, candidates in
-two branches of one ``UNION ALL`` under the page's LIMIT, the second running only when the first
-found too few:
+branches of one ``UNION ALL`` under the page's LIMIT, each running only when those before it found
+too few:
 
-1. the first ``rows`` rows of the sort's order under the walk's own conditions (those the domain's
-   ``scope`` names, typically the sort index's partial predicate, and bounds on the sort column),
-   kept when they pass every other condition;
+1. the steps of the walk: the rows of the sort's order under the walk's own conditions (those the
+   domain's ``scope`` names, typically the sort index's partial predicate, and bounds on the sort
+   column), up to ``steps[0]`` rows per row of the page, then on to ``steps[1]`` per row..., each
+   kept when it passes every other condition;
 2. the matches beyond the walk's last row, read as a set through the conditions' own indexes (a
    materialised CTE hides the order from the planner, so it cannot pick the same walk again), then
    sorted.
 
-A page then costs at most the walk plus the matches older than it, never the whole index. Pages
-that fill in the walk (the usual case) cost what they did.
+A page then costs at most the walk plus the matches beyond it, never the whole index; pages that
+fill early (the usual case) cost what they did. The walk grows with the page, so that a long page of
+common matches does not fall back to reading every match; its steps keep a filter that matches one
+row in a few hundred to the walk, where reading every match would cost more.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def bounded_candidates(
     direction: str,
     size: int,
 ) -> sa.ColumnElement[bool] | None:
-    """``ctid = ANY(ARRAY(<the first size rows of the page, by the two branches>))``, or None when no
+    """``ctid = ANY(ARRAY(<the first size rows of the page, by the walk's steps, then the rest>))``, or None when no
     index serves the sort, the domain's scope does not apply (it names none of the conditions) or
     the walk would filter nothing (every condition is one it keeps): the plain statement is then
     as good or better."""
@@ -58,31 +61,16 @@ def bounded_candidates(
     if not filters:
         return None
     ctid = sa.literal_column("ctid")
-    ordering = order_by(sort_cols, keys, direction)
     key_columns = [getattr(sort_cols, k.column) for k in keys]
     walked = sa.select(ctid.label("row_tid"), *key_columns).select_from(table).where(*kept, *keyset)
-    walked = walked.order_by(*ordering)
-    newest = walked.limit(walk.rows).subquery("walked")
-    # each walked row is tested where it lies (a TID lookup of a page just read), so the conditions
-    # stay as they are written: adapting them to the subquery cost more than the lookups. The LIMIT
-    # keeps the planner from flattening the test into a join of every match, which would not stop.
-    passes = (
-        sa.select(sa.literal(1))
-        .select_from(table)
-        .where(ctid == newest.c.row_tid, *filters)
-        .limit(1)
-        .correlate(newest)
-        .lateral("passes")
-    )
-    in_walk = (
-        sa.select(newest.c.row_tid)
-        .select_from(newest.join(passes, sa.true()))
-        .order_by(*order_by(newest.c, keys, direction))
-        .limit(size)
-    )
-    # the walk's last row, when it filled its budget (else it reached the end and nothing is beyond)
-    end = walked.with_only_columns(*key_columns).offset(walk.rows - 1).limit(1)
-    end = end.cte("walk_end")
+    walked = walked.order_by(*order_by(sort_cols, keys, direction))
+    reach = [rows_per_item * size for rows_per_item in walk.steps]  # how far each step walks
+    steps = [
+        _walk_step(table, walked, filters, keys, direction, size, begin, stop, n)
+        for n, (begin, stop) in enumerate(zip([0, *reach], reach, strict=False))
+    ]
+    # the walk's last row, when it went the whole way (else it reached the end and nothing is beyond)
+    end = walked.with_only_columns(*key_columns).offset(reach[-1] - 1).limit(1).cte("walk_end")
     matches = (
         sa.select(ctid.label("row_tid"), *key_columns)
         .select_from(table)
@@ -94,9 +82,42 @@ def bounded_candidates(
     # for a selective range when it is nearly the whole table)
     beyond = keyset_clause(matches.c, keys, [sa.select(end.c[k.column]).scalar_subquery() for k in keys], direction)
     after_walk = sa.select(matches.c.row_tid).where(beyond).order_by(*order_by(matches.c, keys, direction)).limit(size)
-    both = sa.union_all(in_walk, after_walk).subquery("candidates")
+    both = sa.union_all(*steps, after_walk).subquery("candidates")
     chosen = sa.select(both.c.row_tid).limit(size).scalar_subquery()
     return ctid == sa.any_(sa.func.array(chosen))
+
+
+def _walk_step(
+    table: sa.Table,
+    walked: sa.Select[Any],
+    filters: list[Any],
+    keys: Sequence[SortKey],
+    direction: str,
+    size: int,
+    begin: int,
+    stop: int,
+    n: int,
+) -> sa.Select[Any]:
+    """The first ``size`` rows passing ``filters`` among the walk's rows ``begin`` to ``stop``.
+
+    Each walked row is tested where it lies (a TID lookup of a page just read), so the conditions stay
+    as they are written: adapting them to the subquery cost more than the lookups. The LIMIT keeps
+    the planner from flattening the test into a join of every match, which would not stop early."""
+    stretch = walked.offset(begin).limit(stop - begin).subquery(f"walked_{n}")
+    passes = (
+        sa.select(sa.literal(1))
+        .select_from(table)
+        .where(sa.literal_column("ctid") == stretch.c.row_tid, *filters)
+        .limit(1)
+        .correlate(stretch)
+        .lateral(f"passes_{n}")
+    )
+    return (
+        sa.select(stretch.c.row_tid)
+        .select_from(stretch.join(passes, sa.true()))
+        .order_by(*order_by(stretch.c, keys, direction))
+        .limit(size)
+    )
 
 
 def _only_on(condition: Any, column: Any) -> bool:

@@ -14,7 +14,7 @@
 - ``lat``/``lng``/``radius_km``: a bounding box served by the GiST index on ``point(lng, lat)``,
   then the exact great-circle (haversine) distance.
 - ``facets=category,condition,price``: counts over the matches (exact up to 10,000 of them).
-- other sorts (newest, price) walk their index over at most ``WALK_ROWS`` listings before reading
+- other sorts (newest, price) walk their index over a bounded number of listings before reading
   older matches through the filters' own indexes (``BoundedWalk``, app.generator.walks): a filter
   that matches none of the newest listings no longer reads the whole index.
 
@@ -227,9 +227,10 @@ def chord(km: float) -> float:
 PUBLISHED = T.c.status == ListingStatus.PUBLISHED.value
 NOT_DELETED = T.c.deleted_at.is_(None)
 SEARCHING = ("q", "category", "attr", "lat", "lng", "radius_km", "facets")
-# A public search sorted by a column walks at most this many listings of the sort's index before
-# reading older matches through the filters' own indexes (app.generator.walks).
-WALK_ROWS = 2_000
+# A public search sorted by a column walks its index over at most 100, then 500 listings per row of
+# the page (2,100 then 10,500 for a page of 20) before it reads the matches beyond through the
+# filters' own indexes (app.generator.walks).
+WALK_STEPS = (100, 500)
 
 
 def public_scope(where: list[Any]) -> list[Any]:
@@ -338,5 +339,5 @@ HOOKS = ListHooks(
     },
     extras=facets,
     # ix_listings_pub_created and ix_listings_pub_price serve these sorts; title has no such index
-    walk=BoundedWalk(rows=WALK_ROWS, scope=public_scope, sorts=("created_at", "price")),
+    walk=BoundedWalk(steps=WALK_STEPS, scope=public_scope, sorts=("created_at", "price_amount")),
 )

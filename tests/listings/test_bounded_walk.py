@@ -6,25 +6,29 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
+from app.db import utcnow
 from app.extensions import db
 from blueprints.listings import resources, search
 from blueprints.listings.models import ListingStatus
 from tests.listings.factories import make_category, make_listing
 
-WALK = 5  # listings the tests' walk may read: the catalogs below hold several times more
+# Rows the tests' walk reads per row of a page, in steps: with pages of 3 (4 rows asked for), it ends
+# within the catalogs below, which hold several times more.
+WALK = (1, 2)
 
 
 @pytest.fixture
 def walked(monkeypatch):  # type: ignore[no-untyped-def]
-    """Switch the listings' walk budget: ``walked(n)``, or ``walked(None)`` for the plain statement."""
+    """Switch the listings' walk: ``walked(steps)``, or ``walked(None)`` for the plain statement."""
 
-    def use(rows: int | None) -> None:
-        walk = None if rows is None else dataclasses.replace(search.HOOKS.walk, rows=rows)
+    def use(steps: tuple[int, ...] | None) -> None:
+        walk = None if steps is None else dataclasses.replace(search.HOOKS.walk, steps=steps)
         monkeypatch.setattr(resources.listings, "list_hooks", dataclasses.replace(search.HOOKS, walk=walk))
 
     use(WALK)
@@ -51,6 +55,10 @@ def catalog(app_ctx) -> dict[str, uuid.UUID]:  # type: ignore[no-untyped-def]
         make_listing(category_id=electronics, title=f"Film camera {n}", price_amount=2_000 + 250 * (n % 5),
                      status=ListingStatus.PUBLISHED, age_seconds=age - 200 - n,
                      attributes={"brand": "Canon" if n % 3 else "Nikon"})  # fmt: skip
+    listed_at = utcnow() - timedelta(seconds=age - 300)  # ties on the sort key, split by id
+    for n in range(6):
+        make_listing(category_id=coats if n % 2 else electronics, title=f"Camera sleeve {n}", price_amount=1_500,
+                     status=ListingStatus.PUBLISHED, created_at=listed_at)  # fmt: skip
     return {"fashion": fashion, "coats": coats, "electronics": electronics}
 
 
@@ -92,11 +100,11 @@ def test_pages_are_those_of_the_plain_statement(client, catalog, walked, query, 
     walked(None)
     expected_forward, expected_backward = every_page(client, url)
     assert expected_forward == expected_backward
-    for rows in (WALK, 1, 2, 100):
-        walked(rows)
+    for steps in (WALK, (1,), (2,), (1, 3, 5), (100,)):
+        walked(steps)
         forward, backward = every_page(client, url)
-        assert forward == expected_forward, (rows, forward, expected_forward)
-        assert backward == expected_backward, (rows, backward, expected_backward)
+        assert forward == expected_forward, (steps, forward, expected_forward)
+        assert backward == expected_backward, (steps, backward, expected_backward)
 
 
 def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, auth_headers) -> None:  # type: ignore[no-untyped-def]
@@ -113,8 +121,9 @@ def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, a
         seller = uuid.uuid4()
         make_listing(category_id=catalog["fashion"], title="Camera pouch", seller_id=seller,
                      status=ListingStatus.DRAFT)  # fmt: skip
-        bounded = client.get(f"/listings?q=camera&category={catalog['fashion']}&sort=-created_at")
-        assert bounded.status_code == 200 and "walk_end" in statements[-1]
+        for sort in ("-created_at", "created_at", "price", "-price"):
+            bounded = client.get(f"/listings?q=camera&category={catalog['fashion']}&sort={sort}")
+            assert bounded.status_code == 200 and "walk_end" in statements[-1], sort
         own = client.get(
             f"/listings?q=camera&seller_id={seller}&sort=-created_at", headers=auth_headers(seller, roles=("seller",))
         )
@@ -126,6 +135,7 @@ def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, a
         # no index serves a title sort: a walk would sort the whole catalog to find its first rows
         by_title = client.get(f"/listings?q=camera&category={catalog['fashion']}&sort=title")
         assert by_title.status_code == 200 and "walk_end" not in statements[-1]
-        assert [item["title"] for item in by_title.json["items"]] == [f"Camera strap {n}" for n in range(4)]
+        expected = sorted([f"Camera strap {n}" for n in range(4)] + [f"Camera sleeve {n}" for n in (1, 3, 5)])
+        assert [item["title"] for item in by_title.json["items"]] == expected
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
