@@ -68,13 +68,16 @@ class BoundedWalk:
     returns (the sort index's own predicate; bounds on the sort column are kept too), filtered by the
     others, at most ``steps[-1]`` rows per row of the page, in steps (``steps[0]`` rows per row, then
     on to ``steps[1]``...); the matches beyond come from their own indexes (``app.generator.walks``).
-    An empty scope (a search the index does not cover) walks as before."""
+    With ``after_ms`` the walk is a guard: the planner's own statement runs first, and the walk only
+    when that one runs longer. An empty scope (a search the index does not cover) never walks."""
 
     steps: tuple[int, ...]
     scope: Callable[[list[Any]], list[Any]]
     #: the sort keys (columns, first key) an index under the scope serves: a walk of any other sort
     #: would sort the whole scope to find its first rows
     sorts: tuple[str, ...] = ()
+    #: the plain statement runs first, and the walk only once it has run this long (None: walk at once)
+    after_ms: int | None = None
 
 
 @dataclass(frozen=True)

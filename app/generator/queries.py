@@ -25,7 +25,7 @@ from app.generator.filtering import SortKey, filter_clause, parse_sort
 from app.generator.hooks import Cutoff, apply_hooks, cursor_types, walk_plan
 from app.generator.pagination import NEXT, PREV, CursorCodec, keyset_clause, order_by, query_fingerprint
 from app.generator.rules import as_sql
-from app.generator.walks import bounded_candidates
+from app.generator.walks import bounded_candidates, plain_first, walk_split
 from app.security import Principal
 
 LIST_META = ("limit", "cursor", "fields", "embed", "count")
@@ -154,19 +154,27 @@ def list_page(compiled: Compiled, args: Mapping[str, Any], principal: Principal,
     limit = args["limit"]
     with reading() as connection:
         walk, cutoff = walk_plan(resource, keys, conditions, hooked, args, direction == NEXT, connection)
-        bounded = resource.list_hooks.walk if resource.list_hooks is not None else None
-        if bounded is not None and cutoff is None and all(k.column in compiled.column_types for k in keys):
-            candidates = bounded_candidates(
-                compiled.table, bounded, walk, keyset, sort_cols, keys, direction, limit + 1
-            )
-            if candidates is not None:
-                walk, keyset = [candidates], []
-        stmt = base_select(compiled, attrs).add_columns(*computed).where(*walk, *keyset)
+        page = base_select(compiled, attrs).add_columns(*computed)
         if cutoff is None:
-            stmt = stmt.order_by(*order_by(sort_cols, keys, direction)).limit(limit + 1)
+            stmt = page.where(*walk, *keyset).order_by(*order_by(sort_cols, keys, direction)).limit(limit + 1)
         else:
-            stmt = cut_walk(stmt, sort_cols, keys, cutoff, limit + 1)
-        rows = connection.execute(stmt).all()
+            stmt = cut_walk(page.where(*walk, *keyset), sort_cols, keys, cutoff, limit + 1)
+        bounded = resource.list_hooks.walk if resource.list_hooks is not None else None
+        split = None
+        if bounded is not None and cutoff is None and all(k.column in compiled.column_types for k in keys):
+            split = walk_split(bounded, walk, sort_cols, keys)
+        if bounded is None or split is None:
+            rows = connection.execute(stmt).all()
+        else:
+
+            def walked() -> sa.Select[Any]:
+                size = limit + 1
+                candidates = bounded_candidates(
+                    compiled.table, bounded, split, walk, keyset, sort_cols, keys, direction, size
+                )
+                return page.where(candidates).order_by(*order_by(sort_cols, keys, direction)).limit(size)
+
+            rows = plain_first(connection, stmt, walked, bounded.after_ms)
         more = len(rows) > limit
         rows = rows[:limit]
         if direction == PREV:

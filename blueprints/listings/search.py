@@ -14,9 +14,10 @@
 - ``lat``/``lng``/``radius_km``: a bounding box served by the GiST index on ``point(lng, lat)``,
   then the exact great-circle (haversine) distance.
 - ``facets=category,condition,price``: counts over the matches (exact up to 10,000 of them).
-- other sorts (newest, price) walk their index over a bounded number of listings before reading
-  older matches through the filters' own indexes (``BoundedWalk``, app.generator.walks): a filter
-  that matches none of the newest listings no longer reads the whole index.
+- other sorts (newest, price): the planner's statement, and if it runs past ``WALK_AFTER_MS``, a walk
+  of the sort's index over a bounded number of listings, then the matches beyond through the
+  filters' own indexes (``BoundedWalk``, app.generator.walks): a filter that matches none of the
+  newest listings no longer reads the whole index.
 
 The policy shows published listings plus the caller's own. A search (any of the parameters above)
 reads only published listings, except a seller's own (``seller_id=<me>``) and staff: its conditions
@@ -231,6 +232,9 @@ SEARCHING = ("q", "category", "attr", "lat", "lng", "radius_km", "facets")
 # the page (2,100 then 10,500 for a page of 20) before it reads the matches beyond through the
 # filters' own indexes (app.generator.walks).
 WALK_STEPS = (100, 500)
+# ... but only once the planner's own statement has run this long: it is right nearly always, and
+# takes seconds only when the filters match few recent listings (a word never in the category).
+WALK_AFTER_MS = 60
 
 
 def public_scope(where: list[Any]) -> list[Any]:
@@ -339,5 +343,7 @@ HOOKS = ListHooks(
     },
     extras=facets,
     # ix_listings_pub_created and ix_listings_pub_price serve these sorts; title has no such index
-    walk=BoundedWalk(steps=WALK_STEPS, scope=public_scope, sorts=("created_at", "price_amount")),
+    walk=BoundedWalk(
+        steps=WALK_STEPS, scope=public_scope, sorts=("created_at", "price_amount"), after_ms=WALK_AFTER_MS
+    ),
 )

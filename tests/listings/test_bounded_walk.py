@@ -25,10 +25,11 @@ WALK = (1, 2)
 
 @pytest.fixture
 def walked(monkeypatch):  # type: ignore[no-untyped-def]
-    """Switch the listings' walk: ``walked(steps)``, or ``walked(None)`` for the plain statement."""
+    """Switch the listings' walk: ``walked(steps)`` walks at once (no plain statement first), and
+    ``walked(None)`` runs the plain statement only."""
 
     def use(steps: tuple[int, ...] | None) -> None:
-        walk = None if steps is None else dataclasses.replace(search.HOOKS.walk, steps=steps)
+        walk = None if steps is None else dataclasses.replace(search.HOOKS.walk, steps=steps, after_ms=None)
         monkeypatch.setattr(resources.listings, "list_hooks", dataclasses.replace(search.HOOKS, walk=walk))
 
     use(WALK)
@@ -139,3 +140,37 @@ def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, a
         assert [item["title"] for item in by_title.json["items"]] == expected
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_plain_statement_runs_first_and_the_walk_only_once_it_runs_long(client, catalog) -> None:  # type: ignore[no-untyped-def]
+    """The walk guards the planner's plan: a page whose plain statement is quick never walks; one whose
+    statement runs past ``after_ms`` is cancelled and taken from the walk, with the same rows, and the
+    connection's statement timeout is back to its default afterwards."""
+    statements: list[str] = []
+    slow = {"on": False}
+
+    def slowed(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        page = "FROM listings.listings" in statement and "ORDER BY" in statement and "walk_end" not in statement
+        if slow["on"] and page:
+            statement = f"SELECT * FROM ({statement}) AS slowed WHERE (SELECT pg_sleep(0.5)) IS NOT NULL"
+        statements.append(statement)
+        return statement, parameters
+
+    url = f"/listings?q=camera&category={catalog['fashion']}&sort=-created_at"
+    event.listen(db.engine, "before_cursor_execute", slowed, retval=True)
+    try:
+        quick = client.get(url)
+        assert quick.status_code == 200 and not any("walk_end" in s for s in statements)
+        statements.clear()
+        slow["on"] = True
+        guarded = client.get(url)
+        assert guarded.status_code == 200, guarded.json
+        assert guarded.json["items"] == quick.json["items"] and len(quick.json["items"]) == 7
+        pages = [s for s in statements if "FROM listings.listings" in s]
+        assert "pg_sleep" in pages[0] and "walk_end" in pages[-1], pages  # cancelled, then walked
+        assert statements.index("SET statement_timeout = 60") < statements.index(pages[0])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", slowed)
+    for _ in range(3):  # every pooled connection: none kept the page's timeout
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "0"
