@@ -142,17 +142,20 @@ def test_the_walk_is_bounded_only_for_public_searches(client, catalog, walked, a
         event.remove(db.engine, "before_cursor_execute", record)
 
 
-def test_the_plain_statement_runs_first_and_the_walk_only_once_it_runs_long(client, catalog) -> None:  # type: ignore[no-untyped-def]
+def test_the_plain_statement_runs_first_and_the_walk_only_once_it_runs_long(client, catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The walk guards the planner's plan: a page whose plain statement is quick never walks; one whose
     statement runs past ``after_ms`` is cancelled and taken from the walk, with the same rows, and the
     connection's statement timeout is back to its default afterwards."""
+    # a second, not the listings' 60 ms: a loaded machine must not make the quick page walk
+    walk = dataclasses.replace(search.HOOKS.walk, after_ms=1_000)
+    monkeypatch.setattr(resources.listings, "list_hooks", dataclasses.replace(search.HOOKS, walk=walk))
     statements: list[str] = []
     slow = {"on": False}
 
     def slowed(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         page = "FROM listings.listings" in statement and "ORDER BY" in statement and "walk_end" not in statement
         if slow["on"] and page:
-            statement = f"SELECT * FROM ({statement}) AS slowed WHERE (SELECT pg_sleep(0.5)) IS NOT NULL"
+            statement = f"SELECT * FROM ({statement}) AS slowed WHERE (SELECT pg_sleep(3)) IS NOT NULL"
         statements.append(statement)
         return statement, parameters
 
@@ -168,7 +171,7 @@ def test_the_plain_statement_runs_first_and_the_walk_only_once_it_runs_long(clie
         assert guarded.json["items"] == quick.json["items"] and len(quick.json["items"]) == 7
         pages = [s for s in statements if "FROM listings.listings" in s]
         assert "pg_sleep" in pages[0] and "walk_end" in pages[-1], pages  # cancelled, then walked
-        assert statements.index("SET statement_timeout = 60") < statements.index(pages[0])
+        assert statements.index("SET statement_timeout = 1000") < statements.index(pages[0])
     finally:
         event.remove(db.engine, "before_cursor_execute", slowed)
     for _ in range(3):  # every pooled connection: none kept the page's timeout
