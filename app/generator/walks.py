@@ -20,8 +20,9 @@ page's LIMIT, each running only when those before it found too few:
    materialised CTE hides the order from the planner, so it cannot pick the same walk again), then
    sorted.
 
-A page then costs at most the walk plus the matches beyond it, never the whole index; pages that
-fill early (the usual case) cost what they did. The walk grows with the page, so that a long page of
+A page then costs at most ``after_ms``, the walk and the matches beyond it, never the whole index;
+pages whose plain statement is quick (the usual case) cost what they did, plus the two round trips
+that set and reset the timeout. The walk grows with the page, so that a long page of
 common matches does not fall back to reading every match; its steps keep a filter that matches one
 row in a few hundred to the walk, where reading every match would cost more.
 """
